@@ -1,0 +1,74 @@
+import type { IncomingMessage } from 'node:http'
+import { PresignError } from '../core/errors'
+import { MAX_BODY_BYTES } from '../wire'
+
+/**
+ * Reading JSON bodies for the adapters, with or without a body parser installed before us.
+ * A JSON Content-Type is required when we read the body ourselves: it makes every POST a
+ * CORS-preflighted request, so another site cannot forge one from a form.
+ */
+
+const JSON_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i
+
+function tooLarge() {
+  return new PresignError('body_too_large', `The request body must be at most ${MAX_BODY_BYTES} bytes.`)
+}
+
+function checkHeaders(contentType: string | null | undefined, contentLength: string | null | undefined) {
+  if (!contentType || !JSON_TYPE.test(contentType)) {
+    throw new PresignError('unsupported_media_type', 'Send the request body as JSON with `Content-Type: application/json`.')
+  }
+  if (contentLength && Number(contentLength) > MAX_BODY_BYTES) throw tooLarge()
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new PresignError('invalid_json', 'The request body is not valid JSON.')
+  }
+}
+
+type NodeRequest = IncomingMessage & { _body?: boolean }
+
+/**
+ * The body of a Node request. When a body parser already consumed the stream
+ * (`express.json()`, `@koa/bodyparser`), what it parsed is used instead.
+ */
+export async function readNodeJson(req: NodeRequest, parsed: unknown): Promise<unknown> {
+  if (req._body === true || req.readableEnded) {
+    if (typeof parsed === 'string') return parse(parsed)
+    if (parsed instanceof Uint8Array) return parse(Buffer.from(parsed).toString('utf8'))
+    if (parsed === undefined) throw new PresignError('invalid_json', 'The request body was consumed before it reached the upload routes.')
+    return parsed
+  }
+  checkHeaders(req.headers['content-type'], req.headers['content-length'])
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY_BYTES) throw tooLarge()
+    chunks.push(chunk as Buffer)
+  }
+  return parse(Buffer.concat(chunks).toString('utf8'))
+}
+
+/** The body of a fetch `Request`, read with the same limit. */
+export async function readFetchJson(request: Request): Promise<unknown> {
+  checkHeaders(request.headers.get('content-type'), request.headers.get('content-length'))
+  if (!request.body) return parse('')
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel().catch(() => {})
+      throw tooLarge()
+    }
+    chunks.push(value)
+  }
+  return parse(Buffer.concat(chunks).toString('utf8'))
+}

@@ -1,0 +1,16 @@
+import { configError } from '../core/errors'
+
+/** `'uploads/'` → `'/uploads'`; `''` and `'/'` → `''`. */
+export function normalizePrefix(prefix: unknown): string {
+  if (prefix === undefined) return ''
+  if (typeof prefix !== 'string') throw configError('`prefix` must be a path such as `\'/uploads\'`.')
+  const trimmed = prefix.replace(/\/+$/, '')
+  return trimmed === '' ? '' : trimmed.startsWith('/') ? trimmed : `/${trimmed}`
+}
+
+/** The path below `prefix`, or undefined when the path is outside it. */
+export function stripPrefix(path: string, prefix: string): string | undefined {
+  if (!prefix) return path
+  if (path === prefix) return '/'
+  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined
+}

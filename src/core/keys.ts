@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto'
+import { PresignError } from './errors'
+
+/** S3's limit on a key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024
+const MAX_FILENAME_BYTES = 255
+
+// C0/C1 controls, and the bidi controls that make `evil\u202Egpj.exe` display as `evilexe.jpg`.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu
+// Characters AWS advises against in keys, plus those Windows refuses in file names.
+const AWKWARD_IN_NAME = /[\\{}^%`[\]"<>~#|?*:]/g
+
+/**
+ * A file name that is safe as the last segment of a key: NFC, no directories, no controls,
+ * no bidi tricks, no leading dots, at most 255 UTF-8 bytes (the extension kept when cut).
+ */
+export function sanitizeFilename(filename: string): string {
+  let name = filename.normalize('NFC')
+  name = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1)
+  name = name
+    .replace(UNSAFE_IN_NAME, '')
+    .replace(AWKWARD_IN_NAME, '_')
+    .replace(/\s+/gu, ' ')
+    .trim()
+    .replace(/^\.+/, '')
+  if (Buffer.byteLength(name) > MAX_FILENAME_BYTES) {
+    const dot = name.lastIndexOf('.')
+    const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : ''
+    name = truncateUtf8(name.slice(0, name.length - ext.length), MAX_FILENAME_BYTES - Buffer.byteLength(ext)) + ext
+  }
+  return name || 'file'
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  let bytes = 0
+  let out = ''
+  for (const char of text) {
+    bytes += Buffer.byteLength(char)
+    if (bytes > maxBytes) break
+    out += char
+  }
+  return out
+}
+
+/** The default key: `<keyPrefix><uuid>/<sanitized filename>`. */
+export function defaultKey(keyPrefix: string, filename: string): string {
+  return `${keyPrefix}${randomUUID()}/${sanitizeFilename(filename)}`
+}
+
+/** Why a key is refused, or undefined when it is fine. */
+export function keyProblem(key: unknown): string | undefined {
+  if (typeof key !== 'string' || key.length === 0) return 'must be a non-empty string'
+  if (!key.isWellFormed()) return 'must be valid Unicode'
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES) return `must be at most ${MAX_KEY_BYTES} UTF-8 bytes`
+  if (key.startsWith('/')) return 'must not start with "/"'
+  if (CONTROL.test(key)) return 'must not contain control characters'
+  if (key.split('/').some((segment) => segment === '..' || segment === '.')) {
+    return 'must not contain "." or ".." segments'
+  }
+  return undefined
+}
+
+/** Throws `invalid_key` (400) unless the key follows the rules. */
+export function assertValidKey(key: unknown): asserts key is string {
+  const problem = keyProblem(key)
+  if (problem) throw new PresignError('invalid_key', `The object key ${problem}.`)
+}
+
+const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[a-z0-9!#$&^_.+-]+))*$/i
+
+/** True when the value is a well-formed media type (with optional parameters). */
+export function isContentType(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 255 && CONTENT_TYPE.test(value)
+}
+
+/** Compiles `['image/*', 'application/pdf']` into a predicate on a media type's essence. */
+export function contentTypeMatcher(patterns: readonly string[] | undefined): (contentType: string) => boolean {
+  if (!patterns) return () => true
+  const exact = new Set<string>()
+  const families = new Set<string>()
+  let any = false
+  for (const pattern of patterns) {
+    const p = pattern.trim().toLowerCase()
+    if (p === '*/*' || p === '*') any = true
+    else if (p.endsWith('/*')) families.add(p.slice(0, -2))
+    else exact.add(p)
+  }
+  return (contentType) => {
+    const essence = contentType.split(';', 1)[0]!.trim().toLowerCase()
+    return any || exact.has(essence) || families.has(essence.split('/', 1)[0]!)
+  }
+}

@@ -1,0 +1,309 @@
+import { DeleteObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { mockClient } from 'aws-sdk-client-mock'
+import request from 'supertest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import type { PresignOptions } from '../src/core/options'
+import { PresignError } from '../src/core/errors'
+import { targets } from './helpers/targets'
+
+/**
+ * The contract every adapter keeps (SPEC §4), run through Express 4/5, Koa 2/3 and fetch, with
+ * and without a body parser in front. S3 is mocked here; the real thing is proven in test/rgw/.
+ */
+
+const s3mock = mockClient(S3Client)
+
+const base: PresignOptions<any, any, any> = {
+  bucket: 'contract-bucket',
+  region: 'us-east-1',
+  s3: { credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret' }, endpoint: 'http://127.0.0.1:1', forcePathStyle: true },
+  secret: 'contract-secret-0123456789',
+  authorize: () => ({ id: 'alice' }),
+  onComplete: ({ key, size }) => ({ stored: key, size }),
+}
+
+const file = { filename: 'photo.png', contentType: 'image/png', size: 1234 }
+
+beforeEach(() => s3mock.reset())
+afterEach(() => vi.restoreAllMocks())
+
+describe.each(targets)('$name', (target) => {
+  const app = (options: Partial<PresignOptions<any, any, any>> = {}) => request(target.build({ ...base, ...options }))
+
+  async function created(options: Partial<PresignOptions<any, any, any>> = {}) {
+    const res = await app(options).post('/uploads/create').send(file)
+    expect(res.status).toBe(200)
+    return res.body
+  }
+
+  function headAsUploaded(body: { headers: Record<string, string> }, overrides: Record<string, unknown> = {}) {
+    s3mock.on(HeadObjectCommand).resolves({
+      ContentLength: file.size,
+      ContentType: file.contentType,
+      ETag: '"abc"',
+      Metadata: { 'presign-nonce': body.headers['x-amz-meta-presign-nonce']! },
+      ...overrides,
+    })
+  }
+
+  describe('POST /create', () => {
+    it('answers a signed single PUT with the headers to send', async () => {
+      const body = await created()
+      expect(body).toMatchObject({ strategy: 'single', method: 'PUT', key: expect.stringMatching(/^[0-9a-f-]{36}\/photo\.png$/) })
+      const url = new URL(body.url)
+      expect(url.pathname).toBe(`/contract-bucket/${body.key}`)
+      expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-type;host;if-none-match;x-amz-meta-presign-nonce')
+      expect(url.search).not.toMatch(/checksum/i)
+      expect(body.headers).toMatchObject({ 'content-type': 'image/png', 'if-none-match': '*' })
+      expect(Date.parse(body.expiresAt)).toBeGreaterThan(Date.now())
+      expect(typeof body.token).toBe('string')
+    })
+
+    it('answers JSON errors with no-store caching', async () => {
+      const res = await app().post('/uploads/create').send({ ...file, size: -1 })
+      expect(res.status).toBe(400)
+      expect(res.headers['content-type']).toMatch(/^application\/json/)
+      expect(res.body).toEqual({ code: 'invalid_request', message: expect.stringContaining('size') })
+    })
+
+    it.each([
+      ['a missing filename', { ...file, filename: undefined }],
+      ['a numeric filename', { ...file, filename: 42 }],
+      ['a fractional size', { ...file, size: 1.5 }],
+      ['a size given as a string', { ...file, size: '1234' }],
+      ['a malformed content type', { ...file, contentType: 'image/png\r\nx-evil: 1' }],
+      ['a body that is an array', [file]],
+      ['a metadata header injection', { ...file, metadata: { a: 'x\r\ny: z' } }],
+      ['a bad checksum', { ...file, checksum: 'nope' }],
+    ])('refuses %s with 400', async (_name, body) => {
+      const res = await app().post('/uploads/create').send(body as object)
+      expect(res.status).toBe(400)
+      expect(res.body.code).toBe('invalid_request')
+    })
+
+    it('refuses invalid JSON with 400 (from the body parser when there is one)', async () => {
+      const res = await app().post('/uploads/create').set('content-type', 'application/json').send('{"filename":')
+      expect(res.status).toBe(400)
+      if (!target.parser) expect(res.body.code).toBe('invalid_json')
+    })
+
+    it('refuses a body that is not declared as JSON with 415 (or 400 when a parser took it)', async () => {
+      const res = await app().post('/uploads/create').set('content-type', 'text/plain').send(JSON.stringify(file))
+      expect([400, 415]).toContain(res.status)
+      expect(res.body.message).toBeTruthy()
+    })
+
+    it('refuses a body over 1 MiB with 413 (from the body parser when there is one)', async () => {
+      const res = await app().post('/uploads/create').send({ ...file, filler: 'x'.repeat(1024 * 1024) })
+      expect(res.status).toBe(413)
+      if (!target.parser) expect(res.body.code).toBe('body_too_large')
+    })
+
+    it('refuses a file over maxFileSize with 413', async () => {
+      const res = await app({ maxFileSize: 1000 }).post('/uploads/create').send(file)
+      expect(res.status).toBe(413)
+      expect(res.body).toMatchObject({ code: 'file_too_large', message: expect.stringContaining('limit') })
+    })
+
+    it('refuses a content type outside allowedContentTypes with 415', async () => {
+      const res = await app({ allowedContentTypes: ['application/pdf'] }).post('/uploads/create').send(file)
+      expect(res.status).toBe(415)
+      expect(res.body.code).toBe('content_type_not_allowed')
+    })
+
+    it('accepts wildcard content types', async () => {
+      const res = await app({ allowedContentTypes: ['image/*'] }).post('/uploads/create').send(file)
+      expect(res.status).toBe(200)
+    })
+
+    it('answers 403 when authorize returns false', async () => {
+      const res = await app({ authorize: () => false }).post('/uploads/create').send(file)
+      expect(res.status).toBe(403)
+      expect(res.body.code).toBe('forbidden')
+    })
+
+    it('keeps the status and message of a 401 thrown by authorize', async () => {
+      const res = await app({
+        authorize: () => {
+          throw Object.assign(new Error('Log in first'), { status: 401, expose: true })
+        },
+      })
+        .post('/uploads/create')
+        .send(file)
+      expect(res.status).toBe(401)
+      expect(res.body).toEqual({ code: 'unauthorized', message: 'Log in first' })
+    })
+
+    it('never shows the message of an unexpected error thrown by authorize', async () => {
+      const res = await app({
+        authorize: () => {
+          throw new Error('db password is hunter2')
+        },
+      })
+        .post('/uploads/create')
+        .send(file)
+      expect(res.status).toBe(403)
+      expect(res.text).not.toContain('hunter2')
+    })
+
+    it('passes the file and the framework request to authorize and keyFor', async () => {
+      const authorize = vi.fn(() => ({ id: 'bob' }))
+      const keyFor = vi.fn(({ identity, file: f }) => `users/${identity.id}/${f.filename}`)
+      const res = await app({ authorize, keyFor }).post('/uploads/create').send(file)
+      expect(res.body.key).toBe('users/bob/photo.png')
+      expect(authorize).toHaveBeenCalledWith(expect.objectContaining({ action: 'upload', file: expect.objectContaining(file), request: expect.anything() }))
+    })
+
+    it('refuses a key from keyFor that escapes with ..', async () => {
+      const res = await app({ keyFor: () => 'a/../b' }).post('/uploads/create').send(file)
+      expect(res.status).toBe(400)
+      expect(res.body.code).toBe('invalid_key')
+    })
+
+    it('omits If-None-Match when overwrite is true', async () => {
+      const body = await created({ overwrite: true })
+      expect(body.headers['if-none-match']).toBeUndefined()
+    })
+  })
+
+  describe('POST /complete', () => {
+    it('verifies the object, then answers what onComplete returned', async () => {
+      const body = await created()
+      headAsUploaded(body)
+      const res = await app().post('/uploads/complete').send({ token: body.token })
+      expect(res.status).toBe(200)
+      expect(res.body).toEqual({ key: body.key, size: 1234, contentType: 'image/png', etag: '"abc"', result: { stored: body.key, size: 1234 } })
+    })
+
+    it('answers 422 and deletes the object when its size differs', async () => {
+      const body = await created()
+      headAsUploaded(body, { ContentLength: 99 })
+      const onComplete = vi.fn()
+      const res = await app({ onComplete }).post('/uploads/complete').send({ token: body.token })
+      expect(res.status).toBe(422)
+      expect(onComplete).not.toHaveBeenCalled()
+      expect(s3mock.commandCalls(DeleteObjectCommand)).toHaveLength(1)
+    })
+
+    it('answers 422 without deleting an object this upload did not write', async () => {
+      const body = await created()
+      headAsUploaded(body, { ContentLength: 99, Metadata: { 'presign-nonce': 'someone-else' } })
+      const res = await app().post('/uploads/complete').send({ token: body.token })
+      expect(res.status).toBe(422)
+      expect(s3mock.commandCalls(DeleteObjectCommand)).toHaveLength(0)
+    })
+
+    it('answers 422 when nothing was uploaded', async () => {
+      const body = await created()
+      s3mock.on(HeadObjectCommand).rejects(Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }))
+      const res = await app().post('/uploads/complete').send({ token: body.token })
+      expect(res.status).toBe(422)
+      expect(res.body.code).toBe('verification_failed')
+    })
+
+    it('refuses a tampered token with 403', async () => {
+      const body = await created()
+      const res = await app().post('/uploads/complete').send({ token: `${body.token.slice(0, -2)}AA` })
+      expect(res.status).toBe(403)
+      expect(res.body.code).toBe('invalid_token')
+    })
+
+    it("refuses another identity's token with 403", async () => {
+      const body = await created()
+      const res = await app({ authorize: () => ({ id: 'mallory' }) }).post('/uploads/complete').send({ token: body.token })
+      expect(res.status).toBe(403)
+      expect(res.body.code).toBe('identity_mismatch')
+    })
+
+    it('maps a storage timeout to 504', async () => {
+      const body = await created()
+      s3mock.on(HeadObjectCommand).rejects(Object.assign(new Error('aborted'), { name: 'AbortError' }))
+      const res = await app().post('/uploads/complete').send({ token: body.token })
+      expect(res.status).toBe(504)
+      expect(res.body.code).toBe('storage_timeout')
+    })
+
+    it('maps a refused connection to 503', async () => {
+      const body = await created()
+      s3mock.on(HeadObjectCommand).rejects(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
+      const res = await app().post('/uploads/complete').send({ token: body.token })
+      expect(res.status).toBe(503)
+      expect(res.body.code).toBe('storage_unavailable')
+    })
+
+    it('maps a storage 500 to 502 without S3 details', async () => {
+      const body = await created()
+      s3mock
+        .on(HeadObjectCommand)
+        .rejects(Object.assign(new Error('<Error><Code>InternalError</Code></Error>'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }))
+      const res = await app().post('/uploads/complete').send({ token: body.token })
+      expect(res.status).toBe(502)
+      expect(res.text).not.toContain('<Error>')
+    })
+
+    it('hands an error thrown by onComplete to the host framework', async () => {
+      const body = await created()
+      headAsUploaded(body)
+      const res = await app({
+        onComplete: () => {
+          throw new Error('hook exploded')
+        },
+      })
+        .post('/uploads/complete')
+        .send({ token: body.token })
+      expect(res.status).toBe(500)
+      expect(res.body).toEqual({ code: 'host_error', message: 'hook exploded' })
+    })
+
+    it('answers a PresignError thrown by onComplete as its own JSON error', async () => {
+      const body = await created()
+      headAsUploaded(body)
+      const res = await app({
+        onComplete: () => {
+          throw new PresignError('verification_failed', 'Virus found')
+        },
+      })
+        .post('/uploads/complete')
+        .send({ token: body.token })
+      expect(res.status).toBe(422)
+      expect(res.body).toEqual({ code: 'verification_failed', message: 'Virus found' })
+    })
+  })
+
+  describe('download', () => {
+    it('POST /download answers a presigned GET after asking authorize', async () => {
+      const authorize = vi.fn(() => true as const)
+      const res = await app({ authorize }).post('/uploads/download').send({ key: 'a/b c.txt' })
+      expect(res.status).toBe(200)
+      expect(new URL(res.body.url).pathname).toBe('/contract-bucket/a/b%20c.txt')
+      expect(authorize).toHaveBeenCalledWith(expect.objectContaining({ action: 'download', key: 'a/b c.txt' }))
+    })
+
+    it('GET /download?key= redirects to the presigned GET', async () => {
+      const res = await app().get('/uploads/download?key=a%2Fb.txt')
+      expect(res.status).toBe(302)
+      expect(res.headers.location).toMatch(/^http:\/\/127\.0\.0\.1:1\/contract-bucket\/a\/b\.txt\?/)
+      expect(res.headers['cache-control']).toBe('no-store')
+    })
+
+    it.each(['../etc/passwd', '/abs', '', 'a\u0000b'])('refuses the key %j with 400', async (key) => {
+      const res = await app().post('/uploads/download').send({ key })
+      expect(res.status).toBe(400)
+    })
+  })
+
+  describe('routing', () => {
+    it('answers 405 with Allow for a wrong method', async () => {
+      const res = await app().get('/uploads/create')
+      expect(res.status).toBe(405)
+      expect(res.headers.allow).toBe('POST')
+      expect(res.body.code).toBe('method_not_allowed')
+    })
+
+    it('leaves paths that are not its routes alone', async () => {
+      const res = await app().get('/uploads/nothing-here')
+      expect(res.status).toBe(404)
+      expect(res.body.code).toBe(target.passesThrough ? 'host_not_found' : 'not_found')
+    })
+  })
+})
