@@ -19,9 +19,9 @@ export function sanitizeFilename(filename: string): string {
   let name = filename.normalize('NFC')
   name = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1)
   name = name
+    .replace(/\s+/gu, ' ')
     .replace(UNSAFE_IN_NAME, '')
     .replace(AWKWARD_IN_NAME, '_')
-    .replace(/\s+/gu, ' ')
     .trim()
     .replace(/^\.+/, '')
   if (Buffer.byteLength(name) > MAX_FILENAME_BYTES) {

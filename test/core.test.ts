@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest'
+import { createPresigner } from '../src/core/presigner'
+import { isPresignError, PresignError } from '../src/core/errors'
+import { assertValidKey, contentTypeMatcher, defaultKey, keyProblem, sanitizeFilename } from '../src/core/keys'
+import { createTokenSealer, type UploadClaims } from '../src/core/token'
+import type { PresignOptions } from '../src/core/options'
+
+const claims: UploadClaims = { k: 'a/b.png', s: 10, t: 'image/png', i: 'alice', n: 'nonce', e: 2_000_000_000 }
+
+describe('upload tokens', () => {
+  const sealer = createTokenSealer(['first-secret-0123456789'])
+
+  it('open returns what seal sealed', () => {
+    expect(sealer.open(sealer.seal(claims), 1_000)).toEqual(claims)
+  })
+
+  it('refuses a token whose payload was changed', () => {
+    const token = sealer.seal(claims)
+    const [version, payload, mac] = token.split('.')
+    const forged = Buffer.from(JSON.stringify({ ...claims, s: 10_000 })).toString('base64url')
+    expect(payload).not.toBe(forged)
+    expect(() => sealer.open(`${version}.${forged}.${mac}`, 1_000)).toThrow(/not valid/)
+  })
+
+  it.each([undefined, 42, '', 'x', 'v1.e30', 'v1.e30.', 'v2.e30.AAAA', 'a'.repeat(10_000)])('refuses the malformed token %j', (token) => {
+    expect(() => sealer.open(token, 1_000)).toThrowError(PresignError)
+  })
+
+  it('refuses a truncated token', () => {
+    const token = sealer.seal(claims)
+    expect(() => sealer.open(token.slice(0, -1), 1_000)).toThrow(/not valid/)
+  })
+
+  it('refuses an expired token with token_expired', () => {
+    const error = (() => {
+      try {
+        sealer.open(sealer.seal({ ...claims, e: 999 }), 1_000)
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(isPresignError(error) && error.code).toBe('token_expired')
+  })
+
+  it('refuses a token sealed with another secret', () => {
+    const other = createTokenSealer(['other-secret-0123456789'])
+    expect(() => sealer.open(other.seal(claims), 1_000)).toThrow(/not valid/)
+  })
+
+  it('signs with the first secret and accepts every listed one (rotation)', () => {
+    const old = createTokenSealer(['old-secret-0123456789'])
+    const rotated = createTokenSealer(['new-secret-0123456789', 'old-secret-0123456789'])
+    expect(rotated.open(old.seal(claims), 1_000)).toEqual(claims)
+    expect(() => old.open(rotated.seal(claims), 1_000)).toThrow(/not valid/)
+  })
+})
+
+describe('file names and keys', () => {
+  it.each([
+    ['../../etc/passwd', 'passwd'],
+    ['C:\\Users\\me\\photo.png', 'photo.png'],
+    ['evil\u202Egpj.exe', 'evilgpj.exe'],
+    ['a\u0000b.txt', 'ab.txt'],
+    ['..', 'file'],
+    ['.hidden', 'hidden'],
+    ['   ', 'file'],
+    ['what?#[x].txt', 'what___x_.txt'],
+    ['e\u0301te\u0301.jpg', 'été.jpg'],
+    ['tab\there.txt', 'tab here.txt'],
+  ])('sanitizes %j to %j', (input, expected) => {
+    expect(sanitizeFilename(input)).toBe(expected)
+  })
+
+  it('cuts long names to 255 UTF-8 bytes, keeping the extension and whole characters', () => {
+    const name = sanitizeFilename(`${'é'.repeat(300)}.jpeg`)
+    expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255)
+    expect(name.endsWith('.jpeg')).toBe(true)
+    expect(name).not.toContain('\uFFFD')
+  })
+
+  it('default keys are a uuid folder with the sanitized name under the prefix', () => {
+    expect(defaultKey('uploads/', 'a b.png')).toMatch(/^uploads\/[0-9a-f-]{36}\/a b\.png$/)
+  })
+
+  it.each([
+    ['a/../b', /segments/],
+    ['./a', /segments/],
+    ['/abs', /start/],
+    ['a\nb', /control/],
+    ['x'.repeat(1025), /1024/],
+    ['é'.repeat(513), /1024/],
+    ['\uD800', /Unicode/],
+    ['', /non-empty/],
+  ])('refuses the key %j', (key, reason) => {
+    expect(keyProblem(key)).toMatch(reason)
+    expect(() => assertValidKey(key)).toThrowError(PresignError)
+  })
+
+  it.each(['a', 'a/b/c.png', 'a..b/c', 'spaces are fine.txt', 'x'.repeat(1024), 'ünïcödé/ok'])('accepts the key %j', (key) => {
+    expect(keyProblem(key)).toBeUndefined()
+  })
+
+  it('matches content types with wildcards on the essence only', () => {
+    const allowed = contentTypeMatcher(['image/*', 'application/pdf'])
+    expect(allowed('image/png')).toBe(true)
+    expect(allowed('IMAGE/JPEG; q=1')).toBe(true)
+    expect(allowed('application/pdf')).toBe(true)
+    expect(allowed('application/pdfx')).toBe(false)
+    expect(allowed('text/html')).toBe(false)
+  })
+})
+
+describe('options, checked at start-up', () => {
+  const valid: PresignOptions = { bucket: 'b', secret: 's'.repeat(32), authorize: () => true, region: 'us-east-1' }
+
+  it.each([
+    ['no bucket', { bucket: undefined }, /`bucket` is required/],
+    ['no secret', { secret: undefined }, /`secret` is required.*PRESIGN_SECRET/],
+    ['a short secret', { secret: 'short' }, /at least 16/],
+    ['no authorize', { authorize: undefined }, /`authorize` is required/],
+    ['expiresIn over 7 days', { expiresIn: 604_801 }, /`expiresIn`.*7 days/],
+    ['a part size under 5 MiB', { multipart: { partSize: 1024 } }, /partSize/],
+    ['a threshold over 5 GiB', { multipart: { threshold: 6 * 1024 ** 3 } }, /threshold/],
+    ['a negative maxFileSize', { maxFileSize: -1 }, /maxFileSize/],
+    ['a keyPrefix with ..', { keyPrefix: '../x' }, /keyPrefix/],
+    ['bad allowedContentTypes', { allowedContentTypes: ['png'] }, /allowedContentTypes/],
+  ])('throws a prefixed, actionable error for %s', (_name, change, message) => {
+    expect(() => createPresigner({ ...valid, ...change } as PresignOptions)).toThrow(message)
+    expect(() => createPresigner({ ...valid, ...change } as PresignOptions)).toThrow(/^\[s3-presign-middleware\] /)
+  })
+
+  it('accepts a minimal configuration', () => {
+    expect(() => createPresigner(valid)).not.toThrow()
+  })
+})
+
+describe('the core without HTTP', () => {
+  const presigner = createPresigner<{ user: string }>({
+    bucket: 'my-bucket',
+    region: 'eu-west-1',
+    s3: { credentials: { accessKeyId: 'AKIA', secretAccessKey: 'x' } },
+    secret: 's'.repeat(32),
+    authorize: ({ request }) => ({ id: request.user }),
+    keyPrefix: 'in',
+    expiresIn: 60,
+  })
+
+  it('create signs a virtual-hosted AWS URL for the key under keyPrefix', async () => {
+    const res = await presigner.create({ filename: 'x.txt', contentType: 'text/plain', size: 3 }, { user: 'u' })
+    if (res.strategy !== 'single') throw new Error('expected single')
+    const url = new URL(res.url)
+    expect(url.hostname).toBe('my-bucket.s3.eu-west-1.amazonaws.com')
+    expect(res.key).toMatch(/^in\/[0-9a-f-]{36}\/x\.txt$/)
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('60')
+  })
+
+  it('throws PresignErrors the caller can map', async () => {
+    await expect(presigner.create({ filename: 'x', size: -5 }, { user: 'u' })).rejects.toSatisfy(isPresignError)
+  })
+})
