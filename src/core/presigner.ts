@@ -1,18 +1,31 @@
 import { randomBytes } from 'node:crypto'
-import { DeleteObjectCommand, HeadObjectCommand, type HeadObjectCommandOutput } from '@aws-sdk/client-s3'
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  ListPartsCommand,
+  type Part,
+} from '@aws-sdk/client-s3'
 import type {
   CompleteResponse,
   CreateResponse,
   DownloadResponse,
   ErrorBody,
+  ListPartsResponse,
+  SignPartsResponse,
 } from '../wire'
-import { NONCE_METADATA, asChecksum, asContentType, asMetadata, asObject, asSize, asString, formatBytes } from './_input'
+import { NONCE_METADATA, asChecksum, asContentType, asMetadata, asObject, asSize, asString, bad, formatBytes } from './_input'
+import { partCountFor, partLength, partSizeFor } from './_parts'
 import { PresignError, isPresignError } from './errors'
 import { assertValidKey, contentTypeMatcher, defaultKey } from './keys'
-import { type Action, type FileInfo, type Identity, type PresignOptions, MAX_SINGLE_SIZE, resolveOptions } from './options'
-import { createClients, s3Status, storageError } from './s3'
+import { type Action, type FileInfo, type Identity, type PresignOptions, MAX_PARTS, MAX_SINGLE_SIZE, MIN_PART_SIZE, resolveOptions } from './options'
+import { createClients, s3Code, s3Status, storageError } from './s3'
 import { createSdkSigner } from './sign'
 import { type UploadClaims, createTokenSealer } from './token'
+import { uppyRoutes } from './uppy'
 
 /** A request as an adapter hands it to the core. */
 export interface CoreRequest<Req = unknown> {
@@ -43,8 +56,14 @@ export interface Presigner<Req = unknown, Result = unknown> {
   handle(req: CoreRequest<Req>): Promise<CoreResponse | undefined>
   /** `POST /create` without HTTP. */
   create(body: unknown, request: Req): Promise<CreateResponse>
+  /** `POST /sign-parts` without HTTP. */
+  signParts(body: unknown, request: Req): Promise<SignPartsResponse>
+  /** `POST /list-parts` without HTTP. */
+  listParts(body: unknown, request: Req): Promise<ListPartsResponse>
   /** `POST /complete` without HTTP. */
   complete(body: unknown, request: Req): Promise<CompleteResponse<Result>>
+  /** `POST /abort` without HTTP. */
+  abort(body: unknown, request: Req): Promise<Record<string, never>>
   /** `POST /download` without HTTP. */
   download(body: unknown, request: Req): Promise<DownloadResponse>
 }
@@ -73,7 +92,7 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
     try {
       return await call({ abortSignal: AbortSignal.timeout(o.timeout) })
     } catch (error) {
-      throw s3Status(error) === 404 ? error : storageError(error)
+      throw storageError(error)
     }
   }
 
@@ -108,6 +127,51 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
     return new Date(Date.now() + seconds * 1000).toISOString()
   }
 
+  /** What every new upload starts with: a checked file, an authorized caller, a valid key. */
+  async function begin(file: FileInfo, request: Req) {
+    const identity = await authorize('upload', request, { file })
+    if (file.size > o.maxFileSize) {
+      throw new PresignError('file_too_large', `This file is ${formatBytes(file.size)}; the limit is ${formatBytes(o.maxFileSize)}.`)
+    }
+    if (!typeAllowed(file.contentType)) {
+      throw new PresignError('content_type_not_allowed', `Files of type ${file.contentType} are not allowed.`)
+    }
+    const key = o.keyFor ? await o.keyFor({ request, identity: identity as Id | true, file }) : defaultKey(o.keyPrefix, file.filename)
+    assertValidKey(key)
+    return { identity, key, nonce: randomBytes(12).toString('base64url') }
+  }
+
+  /** Starts a multipart upload on S3; `size` is -1 when the client does not say (Uppy). */
+  async function startMultipart(file: FileInfo, request: Req, checksum?: string) {
+    const { identity, key, nonce } = await begin(file, request)
+    const created = await s3((options) =>
+      client.send(
+        new CreateMultipartUploadCommand({
+          Bucket: o.bucket,
+          Key: key,
+          ContentType: file.contentType,
+          Metadata: { ...file.metadata, [NONCE_METADATA]: nonce },
+          ...(checksum ? { ChecksumAlgorithm: 'SHA256' } : {}),
+        }),
+        options,
+      ),
+    )
+    if (!created.UploadId) throw new PresignError('storage_error', 'The storage service did not start the upload.')
+    const partSize = file.size >= 0 ? partSizeFor(file.size, o.partSize) : undefined
+    const claims: UploadClaims = {
+      k: key,
+      u: created.UploadId,
+      s: file.size,
+      t: file.contentType,
+      i: idOf(identity),
+      n: nonce,
+      e: Math.floor(Date.now() / 1000) + o.tokenExpiresIn,
+      ...(partSize ? { p: partSize } : {}),
+      ...(checksum ? { c: checksum } : {}),
+    }
+    return { claims, token: tokens.seal(claims) }
+  }
+
   async function create(body: unknown, request: Req): Promise<CreateResponse> {
     const input = asObject(body)
     const file: FileInfo = {
@@ -117,33 +181,30 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
       metadata: asMetadata(input.metadata),
     }
     const checksum = asChecksum(input.checksum)
-    const identity = await authorize('upload', request, { file })
 
-    if (file.size > o.maxFileSize) {
-      throw new PresignError('file_too_large', `This file is ${formatBytes(file.size)}; the limit is ${formatBytes(o.maxFileSize)}.`)
+    if (file.size > o.multipartThreshold && file.size > 0) {
+      const { claims, token } = await startMultipart(file, request, checksum)
+      const partSize = claims.p!
+      return {
+        strategy: 'multipart',
+        token,
+        key: claims.k,
+        partSize,
+        partCount: partCountFor(file.size, partSize),
+        expiresAt: new Date(claims.e * 1000).toISOString(),
+      }
     }
-    if (!typeAllowed(file.contentType)) {
-      throw new PresignError('content_type_not_allowed', `Files of type ${file.contentType} are not allowed.`)
-    }
-    if (file.size > o.multipartThreshold) {
-      throw new PresignError(
-        'file_too_large',
-        `This file is ${formatBytes(file.size)}; uploads above ${formatBytes(o.multipartThreshold)} need multipart, which this server does not offer yet.`,
-      )
-    }
+
+    const { identity, key, nonce } = await begin(file, request)
     if (file.size > singleLimit) {
       throw new PresignError('file_too_large', `This file is ${formatBytes(file.size)}; the limit is ${formatBytes(singleLimit)}.`)
     }
-
-    const key = o.keyFor ? await o.keyFor({ request, identity: identity as Id | true, file }) : defaultKey(o.keyPrefix, file.filename)
-    assertValidKey(key)
-
     const claims: UploadClaims = {
       k: key,
       s: file.size,
       t: file.contentType,
       i: idOf(identity),
-      n: randomBytes(12).toString('base64url'),
+      n: nonce,
       e: Math.floor(Date.now() / 1000) + o.tokenExpiresIn,
       ...(checksum ? { c: checksum } : {}),
     }
@@ -153,7 +214,7 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
         contentType: file.contentType,
         size: file.size,
         ifNoneMatch: !o.overwrite,
-        metadata: { ...file.metadata, [NONCE_METADATA]: claims.n },
+        metadata: { ...file.metadata, [NONCE_METADATA]: nonce },
         ...(checksum ? { checksum } : {}),
       },
       o.expiresIn,
@@ -161,27 +222,170 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
     return { strategy: 'single', token: tokens.seal(claims), key, method: 'PUT', url, headers, expiresAt: expiresAt(o.expiresIn) }
   }
 
+  function multipartOf(claims: UploadClaims): string {
+    if (!claims.u) throw bad('This is not a multipart upload.')
+    return claims.u
+  }
+
+  /** The highest part number this upload may sign: S3 itself then refuses any other. */
+  function partLimit(claims: UploadClaims): number {
+    if (claims.s >= 0 && claims.p) return partCountFor(claims.s, claims.p)
+    return Math.min(MAX_PARTS, Math.max(1, Math.ceil(o.maxFileSize / MIN_PART_SIZE)))
+  }
+
+  /** Signs one part URL. With a declared size its exact length is signed, so S3 refuses more. */
+  function signPart(claims: UploadClaims, partNumber: number, checksum?: string) {
+    const uploadId = multipartOf(claims)
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > partLimit(claims)) {
+      throw bad(`Part numbers run from 1 to ${partLimit(claims)} for this upload.`)
+    }
+    const size = claims.s >= 0 && claims.p ? partLength(partNumber, claims.s, claims.p) : undefined
+    return signer.uploadPart({ key: claims.k, uploadId, partNumber, ...(size === undefined ? {} : { size }), ...(checksum ? { checksum } : {}) }, o.expiresIn)
+  }
+
+  async function signParts(body: unknown, request: Req): Promise<SignPartsResponse> {
+    const input = asObject(body)
+    const { claims } = await resume('upload', input.token, request)
+    multipartOf(claims)
+    const numbers = input.partNumbers
+    if (!Array.isArray(numbers) || numbers.length === 0 || numbers.length > MAX_PARTS) {
+      throw bad(`\`partNumbers\` must be a list of 1 to ${MAX_PARTS} part numbers.`)
+    }
+    const checksums = input.checksums === undefined ? {} : asObject(input.checksums)
+    const parts = await Promise.all(
+      numbers.map(async (partNumber) => {
+        const checksum = asChecksum(checksums[String(partNumber)], `checksums.${String(partNumber)}`)
+        const { url, headers } = await signPart(claims, partNumber as number, checksum)
+        return { partNumber: partNumber as number, url, headers }
+      }),
+    )
+    return { parts }
+  }
+
+  /** Every part S3 holds for the upload, following ListParts pages. */
+  async function partsOnS3(claims: UploadClaims): Promise<Part[]> {
+    const uploadId = multipartOf(claims)
+    const parts: Part[] = []
+    let marker: string | undefined
+    do {
+      const page = await s3((options) =>
+        client.send(new ListPartsCommand({ Bucket: o.bucket, Key: claims.k, UploadId: uploadId, PartNumberMarker: marker }), options),
+      ).catch((error: unknown) => {
+        // RGW says NoSuchKey where AWS says NoSuchUpload.
+        if (notFound(error)) throw new PresignError('upload_not_found', 'This upload no longer exists on storage (completed or aborted).')
+        throw error
+      })
+      parts.push(...(page.Parts ?? []))
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined
+    } while (marker)
+    return parts
+  }
+
+  async function listParts(body: unknown, request: Req): Promise<ListPartsResponse> {
+    const { claims } = await resume('upload', asObject(body).token, request)
+    const parts = await partsOnS3(claims)
+    return { parts: parts.map((p) => ({ partNumber: p.PartNumber ?? 0, etag: p.ETag ?? '', size: p.Size ?? 0 })) }
+  }
+
+  async function abortUpload(claims: UploadClaims) {
+    await s3((options) =>
+      client.send(new AbortMultipartUploadCommand({ Bucket: o.bucket, Key: claims.k, UploadId: claims.u }), options),
+    ).catch((error: unknown) => {
+      if (!notFound(error)) throw error // already gone: aborting is idempotent
+    })
+  }
+
+  /**
+   * Finishes a multipart upload after checking, from what S3 itself reports, that every part
+   * is there and that the whole is no larger than declared and than `maxFileSize`; an upload
+   * that is too large is aborted. Returns the object's size.
+   */
+  async function finishMultipart(claims: UploadClaims): Promise<number> {
+    let parts: Part[]
+    try {
+      parts = await partsOnS3(claims)
+    } catch (error) {
+      // Already completed (a retried complete): the object, if it is ours, is verified below.
+      if (isPresignError(error) && error.code === 'upload_not_found') return claims.s
+      throw error
+    }
+    parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0))
+    const total = parts.reduce((sum, p) => sum + (p.Size ?? 0), 0)
+    const limit = claims.s >= 0 ? Math.min(claims.s, o.maxFileSize) : o.maxFileSize
+    if (total > limit) {
+      await abortUpload(claims)
+      throw new PresignError('file_too_large', `The uploaded parts add up to ${formatBytes(total)}, over the limit of ${formatBytes(limit)}; the upload was aborted.`)
+    }
+    const expected = claims.s >= 0 && claims.p ? partCountFor(claims.s, claims.p) : parts.length
+    const missing = parts.length === 0 || parts.length !== expected || parts.some((p, i) => p.PartNumber !== i + 1)
+    if (missing || (claims.s >= 0 && total !== claims.s)) {
+      throw new PresignError('verification_failed', `Storage holds ${parts.length} of ${expected} parts (${formatBytes(total)}); upload the missing parts, then complete again.`)
+    }
+    if (!o.overwrite) await refuseExisting(claims)
+    try {
+      await s3((options) =>
+        client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: o.bucket,
+            Key: claims.k,
+            UploadId: claims.u,
+            MultipartUpload: {
+              Parts: parts.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag, ...(p.ChecksumSHA256 ? { ChecksumSHA256: p.ChecksumSHA256 } : {}) })),
+            },
+            ...(o.overwrite ? {} : { IfNoneMatch: '*' }),
+          }),
+          options,
+        ),
+      )
+    } catch (error) {
+      if (isPresignError(error) && s3Code(error.cause) === 'PreconditionFailed') {
+        await abortUpload(claims)
+        throw exists()
+      }
+      throw error
+    }
+    return total
+  }
+
+  /**
+   * Stores that ignore `If-None-Match` on CompleteMultipartUpload would replace an object:
+   * look first. (A writer racing between this HEAD and the completion is not caught on such a
+   * store; AWS enforces the condition itself.)
+   */
+  async function refuseExisting(claims: UploadClaims) {
+    const head = await s3((options) => client.send(new HeadObjectCommand({ Bucket: o.bucket, Key: claims.k }), options)).catch(
+      (error: unknown) => {
+        if (notFound(error)) return undefined
+        throw error
+      },
+    )
+    if (head && head.Metadata?.[NONCE_METADATA] !== claims.n) {
+      await abortUpload(claims)
+      throw exists()
+    }
+  }
+
   /**
    * Checks that the object at the token's key is this upload's, of the declared size, type
    * and checksum. A mismatching object that this upload wrote is deleted; one it did not
    * write (e.g. the object an overwrite was refused for) is never touched.
    */
-  async function verify(claims: UploadClaims): Promise<HeadObjectCommandOutput> {
+  async function verify(claims: UploadClaims, size: number): Promise<HeadObjectCommandOutput> {
     const head = await s3((options) =>
-      client.send(new HeadObjectCommand({ Bucket: o.bucket, Key: claims.k, ...(claims.c ? { ChecksumMode: 'ENABLED' } : {}) }), options),
+      client.send(new HeadObjectCommand({ Bucket: o.bucket, Key: claims.k, ...(claims.c && !claims.u ? { ChecksumMode: 'ENABLED' } : {}) }), options),
     ).catch((error: unknown) => {
-      if (s3Status(error) === 404) throw new PresignError('verification_failed', 'The file has not been uploaded to storage.')
+      if (notFound(error)) throw new PresignError('verification_failed', 'The file has not been uploaded to storage.')
       throw error
     })
     if (head.Metadata?.[NONCE_METADATA] !== claims.n) {
       throw new PresignError('verification_failed', 'The object at this key was not written by this upload.')
     }
     const problem =
-      head.ContentLength !== claims.s
-        ? `The uploaded file is ${head.ContentLength ?? 0} bytes, not the ${claims.s} bytes declared.`
+      head.ContentLength !== size
+        ? `The uploaded file is ${head.ContentLength ?? 0} bytes, not the ${size} bytes declared.`
         : head.ContentType !== claims.t
           ? `The uploaded file's type is ${head.ContentType ?? 'missing'}, not the declared ${claims.t}.`
-          : claims.c && head.ChecksumSHA256 && head.ChecksumSHA256 !== claims.c
+          : claims.c && !claims.u && head.ChecksumSHA256 && head.ChecksumSHA256 !== claims.c
             ? "The uploaded file's checksum does not match the declared one."
             : undefined
     if (problem) {
@@ -191,25 +395,39 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
     return head
   }
 
-  async function complete(body: unknown, request: Req): Promise<CompleteResponse<Result>> {
-    const input = asObject(body)
-    const { claims, identity } = await resume('complete', input.token, request)
-    const head = await verify(claims)
+  /** `complete` for a token already opened and checked: shared by `/complete` and Uppy. */
+  async function completeUpload(claims: UploadClaims, identity: Id | true, request: Req): Promise<CompleteResponse<Result>> {
+    const size = claims.u ? await finishMultipart(claims) : claims.s
+    const head = await verify(claims, size >= 0 ? size : (await headSize(claims)))
     const { [NONCE_METADATA]: _nonce, ...metadata } = head.Metadata ?? {}
     const etag = head.ETag ?? ''
+    const verifiedSize = head.ContentLength ?? size
     const result = o.onComplete
-      ? await o.onComplete({
-          request,
-          identity: identity as Id | true,
-          key: claims.k,
-          size: claims.s,
-          contentType: claims.t,
-          etag,
-          metadata,
-          source: 'complete',
-        })
+      ? await o.onComplete({ request, identity, key: claims.k, size: verifiedSize, contentType: claims.t, etag, metadata, source: 'complete' })
       : undefined
-    return { key: claims.k, size: claims.s, contentType: claims.t, etag, result: (result ?? null) as Result }
+    return { key: claims.k, size: verifiedSize, contentType: claims.t, etag, result: (result ?? null) as Result }
+  }
+
+  /** The size of an upload whose size was never declared (Uppy), once it is complete. */
+  async function headSize(claims: UploadClaims): Promise<number> {
+    const head = await s3((options) => client.send(new HeadObjectCommand({ Bucket: o.bucket, Key: claims.k }), options)).catch(
+      (error: unknown) => {
+        if (notFound(error)) throw new PresignError('verification_failed', 'The file has not been uploaded to storage.')
+        throw error
+      },
+    )
+    return head.ContentLength ?? 0
+  }
+
+  async function complete(body: unknown, request: Req): Promise<CompleteResponse<Result>> {
+    const { claims, identity } = await resume('complete', asObject(body).token, request)
+    return completeUpload(claims, identity as Id | true, request)
+  }
+
+  async function abort(body: unknown, request: Req): Promise<Record<string, never>> {
+    const { claims } = await resume('abort', asObject(body).token, request)
+    if (claims.u) await abortUpload(claims)
+    return {}
   }
 
   async function download(body: unknown, request: Req): Promise<DownloadResponse> {
@@ -220,41 +438,94 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
     return { url, expiresAt: expiresAt(o.expiresIn) }
   }
 
-  type Route = (req: CoreRequest<Req>) => Promise<CoreResponse>
+  type Route = (req: CoreRequest<Req>, params: Record<string, string>) => Promise<CoreResponse>
   const json = (body: unknown, status = 200): CoreResponse => ({ status, headers: { ...JSON_HEADERS }, body })
   const post = (action: (body: unknown, request: Req) => Promise<unknown>): Route => async (req) =>
     json(await action(await req.readBody(), req.request))
 
-  const routes: Record<string, Partial<Record<string, Route>>> = {
-    '/create': { POST: post(create) },
-    '/complete': { POST: post(complete) },
-    '/download': {
-      POST: post(download),
-      GET: async (req) => {
-        const { url } = await download({ key: req.query.get('key') ?? undefined }, req.request)
-        return { status: 302, headers: { location: url, 'cache-control': 'no-store' } }
+  const routes: Array<[pattern: string, methods: Partial<Record<string, Route>>]> = [
+    ['/create', { POST: post(create) }],
+    ['/sign-parts', { POST: post(signParts) }],
+    ['/list-parts', { POST: post(listParts) }],
+    ['/complete', { POST: post(complete) }],
+    ['/abort', { POST: post(abort) }],
+    [
+      '/download',
+      {
+        POST: post(download),
+        GET: async (req) => {
+          const { url } = await download({ key: req.query.get('key') ?? undefined }, req.request)
+          return { status: 302, headers: { location: url, 'cache-control': 'no-store' } }
+        },
       },
-    },
-  }
+    ],
+    ...uppyRoutes<Req, Result>({
+      json,
+      resume,
+      startMultipart,
+      begin,
+      signPart,
+      partsOnS3,
+      abortUpload,
+      completeUpload: (claims, identity, request) => completeUpload(claims, identity as Id | true, request),
+      signer,
+      options: o,
+    }),
+  ]
+  const match = compileRoutes(routes)
 
   async function handle(req: CoreRequest<Req>): Promise<CoreResponse | undefined> {
     const path = req.path.length > 1 && req.path.endsWith('/') ? req.path.slice(0, -1) : req.path
-    const methods = routes[path]
-    if (!methods) return undefined
+    const found = match(path)
+    if (!found) return undefined
+    const { methods, params } = found
     const route = methods[req.method.toUpperCase()]
     try {
       if (!route) {
-        const error = new PresignError('method_not_allowed', `Use ${Object.keys(methods).join(' or ')} for ${path}.`)
-        return { ...json(error.toJSON(), error.status), headers: { ...JSON_HEADERS, allow: Object.keys(methods).join(', ') } }
+        const allow = Object.keys(methods).join(', ')
+        const error = new PresignError('method_not_allowed', `Use ${allow} for ${path}.`)
+        return { ...json(error.toJSON(), error.status), headers: { ...JSON_HEADERS, allow } }
       }
-      return await route(req)
+      return await route(req, params)
     } catch (error) {
       if (isPresignError(error)) return json(error.toJSON() satisfies ErrorBody, error.status)
       throw error
     }
   }
 
-  return { handle, create, complete, download }
+  return { handle, create, signParts, listParts, complete, abort, download }
+}
+
+/** Whether S3 answered 404 to a call made through `s3()`. */
+function notFound(error: unknown): boolean {
+  return s3Status(isPresignError(error) ? error.cause : error) === 404
+}
+
+function exists() {
+  return new PresignError('already_exists', 'A file already exists at this key; it was not replaced.')
+}
+
+/** Patterns like `/s3/multipart/:uploadId/:partNumber`, matched segment by segment. */
+function compileRoutes<M>(routes: Array<[string, M]>) {
+  const compiled = routes.map(([pattern, methods]) => ({ segments: pattern.split('/'), methods }))
+  return (path: string): { methods: M; params: Record<string, string> } | undefined => {
+    const segments = path.split('/')
+    for (const route of compiled) {
+      if (route.segments.length !== segments.length) continue
+      const params: Record<string, string> = {}
+      const ok = route.segments.every((segment, i) => {
+        if (!segment.startsWith(':')) return segment === segments[i]
+        try {
+          params[segment.slice(1)] = decodeURIComponent(segments[i]!)
+        } catch {
+          return false
+        }
+        return segments[i] !== ''
+      })
+      if (ok) return { methods: route.methods, params }
+    }
+    return undefined
+  }
 }
 
 function idOf(identity: Identity | true): string | null {

@@ -1,4 +1,5 @@
 import { GetObjectCommand, PutObjectCommand, S3Client, UploadPartCommand, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 
 export interface PutToSign {
@@ -17,7 +18,8 @@ export interface PartToSign {
   key: string
   uploadId: string
   partNumber: number
-  size: number
+  /** the exact part length to sign; unsigned when the client never declared the file size (Uppy) */
+  size?: number
   checksum?: string
 }
 
@@ -28,7 +30,17 @@ export interface Signed {
   headers: Record<string, string>
 }
 
+export interface PostToSign {
+  key: string
+  contentType: string
+  /** the largest body S3 accepts (`content-length-range`) */
+  maxSize: number
+  metadata: Record<string, string>
+}
+
 export interface Signer {
+  /** A POST Object policy (browser form upload): `url` ends in `/`, `fields` go before the file. */
+  postObject(input: PostToSign, expiresIn: number): Promise<{ url: string; fields: Record<string, string> }>
   putObject(input: PutToSign, expiresIn: number, signingDate?: Date): Promise<Signed>
   uploadPart(input: PartToSign, expiresIn: number, signingDate?: Date): Promise<Signed>
   getObject(key: string, expiresIn: number, signingDate?: Date): Promise<string>
@@ -42,6 +54,20 @@ export function createSdkSigner(bucket: string, config: S3ClientConfig): Signer 
   const client = new S3Client(config)
 
   return {
+    async postObject(input, expiresIn) {
+      const fields: Record<string, string> = { 'Content-Type': input.contentType }
+      for (const [name, value] of Object.entries(input.metadata)) fields[`x-amz-meta-${name}`] = value
+      const { url, fields: signed } = await createPresignedPost(client, {
+        Bucket: bucket,
+        Key: input.key,
+        Expires: expiresIn,
+        // createPresignedPost puts every field (and the key) into the policy as an exact match.
+        Fields: fields,
+        Conditions: [['content-length-range', 0, input.maxSize]],
+      })
+      return { url: url.endsWith('/') ? url : `${url}/`, fields: signed }
+    },
+
     async putObject(input, expiresIn, signingDate) {
       const headers: Record<string, string> = { 'content-type': input.contentType }
       if (input.ifNoneMatch) headers['if-none-match'] = '*'
@@ -73,13 +99,13 @@ export function createSdkSigner(bucket: string, config: S3ClientConfig): Signer 
         Key: input.key,
         UploadId: input.uploadId,
         PartNumber: input.partNumber,
-        ContentLength: input.size,
+        ...(input.size === undefined ? {} : { ContentLength: input.size }),
         ...(input.checksum ? { ChecksumSHA256: input.checksum } : {}),
       })
       const url = await getSignedUrl(client, command, {
         expiresIn,
         ...(signingDate ? { signingDate } : {}),
-        signableHeaders: new Set(['content-length', ...Object.keys(headers)]),
+        signableHeaders: new Set([...(input.size === undefined ? [] : ['content-length']), ...Object.keys(headers)]),
         unhoistableHeaders: new Set(Object.keys(headers)),
       })
       return { url, headers }

@@ -1,0 +1,151 @@
+import { NONCE_METADATA, asContentType, asObject, asString, bad } from './_input'
+import { PresignError } from './errors'
+import type { Action, FileInfo, Identity } from './options'
+import { MAX_PARTS, MAX_SINGLE_SIZE, type ResolvedOptions } from './options'
+import type { CoreRequest, CoreResponse } from './presigner'
+import type { Signer } from './sign'
+import type { UploadClaims } from './token'
+import type { Part } from '@aws-sdk/client-s3'
+
+/**
+ * The routes of the `@uppy/aws-s3` v4/v5 client (SPEC §4.2), translated onto the core's
+ * actions. The `uploadId` Uppy holds is our sealed token, so a `key`/`uploadId` pair that the
+ * caller did not create is refused.
+ */
+export interface UppyDeps<Req, Result> {
+  json: (body: unknown, status?: number) => CoreResponse
+  resume: (action: Action, token: unknown, request: Req) => Promise<{ claims: UploadClaims; identity: Identity | true }>
+  begin: (file: FileInfo, request: Req) => Promise<{ key: string; nonce: string }>
+  startMultipart: (file: FileInfo, request: Req) => Promise<{ claims: UploadClaims; token: string }>
+  signPart: (claims: UploadClaims, partNumber: number) => Promise<{ url: string }>
+  partsOnS3: (claims: UploadClaims) => Promise<Part[]>
+  abortUpload: (claims: UploadClaims) => Promise<void>
+  completeUpload: (claims: UploadClaims, identity: Identity | true, request: Req) => Promise<{ key: string; result: Result }>
+  signer: Signer
+  options: ResolvedOptions<Req, any, Result>
+}
+
+type Route<Req> = (req: CoreRequest<Req>, params: Record<string, string>) => Promise<CoreResponse>
+
+/** Uppy sends every meta field of the file; keep the custom string ones S3 can store. */
+const UPPY_OWN_FIELDS = new Set(['name', 'type', 'relativepath', 'filename', 'size'])
+const METADATA_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/
+
+function uppyMetadata(raw: Record<string, unknown>): Record<string, string> {
+  const metadata: Record<string, string> = {}
+  for (const [rawName, value] of Object.entries(raw)) {
+    const name = rawName.toLowerCase()
+    if (typeof value !== 'string' || UPPY_OWN_FIELDS.has(name) || name === NONCE_METADATA || !METADATA_NAME.test(name)) continue
+    metadata[name] = /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value)
+  }
+  if (JSON.stringify(metadata).length > 1900) throw bad('Metadata is too large: S3 stores at most 2 KB.')
+  return metadata
+}
+
+/** `metadata[k]=v` query parameters (qs-style brackets), parsed the same on every framework. */
+function queryMetadata(query: URLSearchParams): Record<string, string> {
+  const raw: Record<string, string> = {}
+  for (const [name, value] of query) {
+    const match = /^metadata\[([^\]]*)\]$/.exec(name)
+    if (match) raw[match[1]!] = value
+  }
+  return raw
+}
+
+export function uppyRoutes<Req, Result>(deps: UppyDeps<Req, Result>): Array<[string, Partial<Record<string, Route<Req>>>]> {
+  const { json, resume, options: o } = deps
+
+  /** Opens the uploadId (our token) and checks that Uppy's `key` is the one it names. */
+  async function upload(action: Action, req: CoreRequest<Req>, uploadId: string | undefined) {
+    const opened = await resume(action, uploadId, req.request)
+    if (req.query.get('key') !== opened.claims.k) {
+      throw new PresignError('forbidden', 'This key does not belong to this upload.')
+    }
+    return opened
+  }
+
+  return [
+    [
+      '/s3/params',
+      {
+        GET: async (req) => {
+          const file: FileInfo = {
+            filename: asString(req.query.get('filename') ?? undefined, 'filename'),
+            contentType: asContentType(req.query.get('type')),
+            size: -1,
+            metadata: uppyMetadata(queryMetadata(req.query)),
+          }
+          const { key, nonce } = await deps.begin(file, req.request)
+          const { url, fields } = await deps.signer.postObject(
+            { key, contentType: file.contentType, maxSize: Math.min(o.maxFileSize, MAX_SINGLE_SIZE), metadata: { ...file.metadata, [NONCE_METADATA]: nonce } },
+            o.expiresIn,
+          )
+          return json({ method: 'POST', url, fields, expires: o.expiresIn })
+        },
+      },
+    ],
+    [
+      '/s3/multipart',
+      {
+        POST: async (req) => {
+          const body = asObject(await req.readBody())
+          const file: FileInfo = {
+            filename: asString(body.filename, 'filename'),
+            contentType: asContentType(body.type),
+            size: -1,
+            metadata: uppyMetadata(body.metadata === undefined ? {} : asObject(body.metadata)),
+          }
+          const { claims, token } = await deps.startMultipart(file, req.request)
+          return json({ key: claims.k, uploadId: token, bucket: o.bucket })
+        },
+      },
+    ],
+    // Before `/:partNumber`, which has as many segments.
+    [
+      '/s3/multipart/:uploadId/complete',
+      {
+        POST: async (req, params) => {
+          const { claims, identity } = await upload('complete', req, params.uploadId)
+          const parts = asObject(await req.readBody()).parts
+          if (!Array.isArray(parts) || parts.length === 0 || parts.length > MAX_PARTS) {
+            throw bad(`\`parts\` must list 1 to ${MAX_PARTS} parts.`)
+          }
+          // The parts S3 reports are what gets completed; Uppy's list only has to be well-formed.
+          for (const part of parts) {
+            const { PartNumber, ETag } = asObject(part)
+            if (!Number.isInteger(PartNumber) || typeof ETag !== 'string') throw bad('Each part needs a `PartNumber` and an `ETag`.')
+          }
+          const done = await deps.completeUpload(claims, identity, req.request)
+          const location = (await deps.signer.getObject(claims.k, 60)).split('?')[0]
+          return json({ location, key: done.key, bucket: o.bucket, result: done.result })
+        },
+      },
+    ],
+    [
+      '/s3/multipart/:uploadId/:partNumber',
+      {
+        GET: async (req, params) => {
+          const { claims } = await upload('upload', req, params.uploadId)
+          const partNumber = Number(params.partNumber)
+          const { url } = await deps.signPart(claims, partNumber)
+          return json({ url, expires: o.expiresIn })
+        },
+      },
+    ],
+    [
+      '/s3/multipart/:uploadId',
+      {
+        GET: async (req, params) => {
+          const { claims } = await upload('upload', req, params.uploadId)
+          const parts = await deps.partsOnS3(claims)
+          return json(parts.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag, Size: p.Size })))
+        },
+        DELETE: async (req, params) => {
+          const { claims } = await upload('abort', req, params.uploadId)
+          await deps.abortUpload(claims)
+          return json({})
+        },
+      },
+    ],
+  ]
+}
