@@ -1,0 +1,88 @@
+// Direct-to-S3 uploads in an Express 5 app: one `app.use` line serves every upload route.
+//
+//   npm run demo                       # embedded fake S3 (s3rver), nothing to set up
+//   S3_ENDPOINT=http://127.0.0.1:8000 S3_BUCKET=demo npm run demo   # a real S3-compatible store
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import express from 'express'
+import { presignMiddleware } from 's3-presign-middleware/express'
+import { startS3 } from '../_shared/embedded-s3.mjs'
+
+const PUBLIC_DIR = fileURLToPath(new URL('../_shared/public/', import.meta.url))
+
+/**
+ * Boots the store and the app.
+ * @param {{ port?: number, host?: string }} [options]
+ */
+export async function start({ port = Number(process.env.PORT ?? 3000), host = '127.0.0.1' } = {}) {
+  const store = await startS3()
+  const { bucket, s3 } = store
+
+  const app = express()
+
+  app.use(
+    '/uploads',
+    presignMiddleware({
+      bucket,
+      s3,
+      secret: process.env.PRESIGN_SECRET ?? 'demo-secret-change-me',
+      // A real app returns the logged-in user ({ id }) here, or false to refuse.
+      authorize: () => true,
+      maxFileSize: 5 * 1024 ** 3,
+      onComplete: ({ key }) => ({ downloadUrl: '/uploads/download?key=' + encodeURIComponent(key) }),
+    }),
+  )
+
+  // Demo only: list what is in the bucket so the page can show it. A real app lists its own records.
+  const client = new S3Client(s3)
+  app.get('/api/files', async (_req, res) => {
+    res.json(await listFiles(client, bucket))
+  })
+
+  app.use(express.static(PUBLIC_DIR))
+
+  app.use((error, _req, res, _next) => {
+    console.error(error)
+    res.status(500).json({ code: 'internal_error', message: 'Something went wrong on the server.' })
+  })
+
+  let server
+  try {
+    server = await new Promise((resolve, reject) => {
+      const listening = app.listen(port, host, (error) => (error ? reject(error) : resolve(listening)))
+    })
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  const { port: actualPort } = server.address()
+
+  return {
+    url: `http://${host}:${actualPort}`,
+    store,
+    async close() {
+      await new Promise((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+      client.destroy()
+      await store.close()
+    },
+  }
+}
+
+async function listFiles(client, bucket) {
+  const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }))
+  return Contents.map(({ Key, Size, LastModified }) => ({ key: Key, size: Size, lastModified: LastModified }))
+    .sort((a, b) => new Date(b.lastModified) - new Date(a.lastModified))
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const demo = await start()
+  const where = demo.store.external ? `${demo.store.endpoint} (S3_ENDPOINT)` : `embedded s3rver at ${demo.store.endpoint}`
+  console.log(`Demo running: open ${demo.url}/`)
+  console.log(`Store: bucket "${demo.store.bucket}" on ${where}`)
+  const stop = () => demo.close().then(() => process.exit(0))
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}

@@ -1,0 +1,112 @@
+// Direct-to-S3 uploads in a Koa 3 app: one `app.use` line serves every upload route.
+//
+//   npm run demo:koa                   # embedded fake S3 (s3rver), nothing to set up
+//   S3_ENDPOINT=http://127.0.0.1:8000 S3_BUCKET=demo npm run demo:koa   # a real S3-compatible store
+import { readFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import { pathToFileURL } from 'node:url'
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import Koa from 'koa'
+import { presignMiddleware } from 's3-presign-middleware/koa'
+import { startS3 } from '../_shared/embedded-s3.mjs'
+
+const PUBLIC_DIR = new URL('../_shared/public/', import.meta.url)
+// The page is two files; a real app would use koa-static or its own asset pipeline.
+const PAGES = {
+  '/': ['index.html', 'text/html; charset=utf-8'],
+  '/index.html': ['index.html', 'text/html; charset=utf-8'],
+  '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+}
+
+/**
+ * Boots the store and the app.
+ * @param {{ port?: number, host?: string }} [options]
+ */
+export async function start({ port = Number(process.env.PORT ?? 3000), host = '127.0.0.1' } = {}) {
+  const store = await startS3()
+  const { bucket, s3 } = store
+
+  const app = new Koa()
+
+  // Answers unexpected errors with the same JSON shape the upload routes use.
+  app.use(async (ctx, next) => {
+    try {
+      await next()
+    } catch (error) {
+      ctx.app.emit('error', error, ctx)
+      ctx.status = 500
+      ctx.body = { code: 'internal_error', message: 'Something went wrong on the server.' }
+    }
+  })
+
+  app.use(
+    presignMiddleware({
+      prefix: '/uploads',
+      bucket,
+      s3,
+      secret: process.env.PRESIGN_SECRET ?? 'demo-secret-change-me',
+      // A real app returns the logged-in user ({ id }) here, or false to refuse.
+      authorize: () => true,
+      maxFileSize: 5 * 1024 ** 3,
+      onComplete: ({ key }) => ({ downloadUrl: '/uploads/download?key=' + encodeURIComponent(key) }),
+    }),
+  )
+
+  // Demo only: list what is in the bucket so the page can show it. A real app lists its own records.
+  const client = new S3Client(s3)
+  app.use(async (ctx, next) => {
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next()
+    if (ctx.path === '/api/files') {
+      ctx.body = await listFiles(client, bucket)
+      return
+    }
+    const page = PAGES[ctx.path]
+    if (!page) return next()
+    ctx.type = page[1]
+    ctx.body = await readFile(new URL(page[0], PUBLIC_DIR))
+  })
+
+  const server = createServer(app.callback())
+  try {
+    await new Promise((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(port, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  } catch (error) {
+    await store.close()
+    throw error
+  }
+  const { port: actualPort } = server.address()
+
+  return {
+    url: `http://${host}:${actualPort}`,
+    store,
+    async close() {
+      await new Promise((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      })
+      client.destroy()
+      await store.close()
+    },
+  }
+}
+
+async function listFiles(client, bucket) {
+  const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }))
+  return Contents.map(({ Key, Size, LastModified }) => ({ key: Key, size: Size, lastModified: LastModified }))
+    .sort((a, b) => new Date(b.lastModified) - new Date(a.lastModified))
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const demo = await start()
+  const where = demo.store.external ? `${demo.store.endpoint} (S3_ENDPOINT)` : `embedded s3rver at ${demo.store.endpoint}`
+  console.log(`Demo running: open ${demo.url}/`)
+  console.log(`Store: bucket "${demo.store.bucket}" on ${where}`)
+  const stop = () => demo.close().then(() => process.exit(0))
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
