@@ -1,5 +1,6 @@
 export { createPresigner } from './core/presigner'
-export type { CoreRequest, CoreResponse, Presigner } from './core/presigner'
+export type { CoreRequest, CoreResponse, Presigner, S3EventOutcome } from './core/presigner'
+export { handleS3Event } from './core/handle-s3-event'
 export { PresignError, isPresignError } from './core/errors'
 export { sanitizeFilename } from './core/keys'
 export type {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -20,11 +19,12 @@ import type {
 import { NONCE_METADATA, asChecksum, asContentType, asMetadata, asObject, asSize, asString, bad, formatBytes } from './_input'
 import { partCountFor, partLength, partSizeFor } from './_parts'
 import { PresignError, isPresignError } from './errors'
-import { assertValidKey, contentTypeMatcher, defaultKey } from './keys'
+import { assertValidKey, contentTypeMatcher, defaultKey, keyProblem } from './keys'
 import { type Action, type FileInfo, type Identity, type PresignOptions, MAX_PARTS, MAX_SINGLE_SIZE, MIN_PART_SIZE, resolveOptions } from './options'
 import { createClients, s3Code, s3Status, storageError } from './s3'
 import { createSdkSigner } from './sign'
-import { type UploadClaims, createTokenSealer } from './token'
+import { type UploadClaims, createObjectTagger, createTokenSealer } from './token'
+import { createdObjects } from './events'
 import { uppyRoutes } from './uppy'
 
 /** A request as an adapter hands it to the core. */
@@ -66,6 +66,23 @@ export interface Presigner<Req = unknown, Result = unknown> {
   abort(body: unknown, request: Req): Promise<Record<string, never>>
   /** `POST /download` without HTTP. */
   download(body: unknown, request: Req): Promise<DownloadResponse>
+  /**
+   * Completes uploads whose client vanished before calling `complete`: give it an S3 Event
+   * Notification as delivered directly, through SNS, SQS or EventBridge. Each created object
+   * in the bucket that was uploaded through this package (its sealed tag checks out) is verified
+   * and passed to `onComplete` with `source: 'event'` and `request: undefined`. Objects that
+   * were not uploaded through us are ignored; ones that break the rules are removed.
+   * Events also arrive for uploads that did call `complete`: keep `onComplete` idempotent.
+   */
+  handleS3Event(event: unknown): Promise<S3EventOutcome<Result>[]>
+}
+
+export interface S3EventOutcome<Result = unknown> {
+  key: string
+  /** `completed`: onComplete ran; `ignored`: not ours or gone; `rejected`: broke a rule, removed */
+  status: 'completed' | 'ignored' | 'rejected'
+  result?: Result
+  reason?: string
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
@@ -84,6 +101,7 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
   const { client, signingConfig } = createClients(o.s3, o.region, o.timeout)
   const signer = createSdkSigner(o.bucket, signingConfig)
   const tokens = createTokenSealer(o.secrets)
+  const tags = createObjectTagger(o.secrets)
   const typeAllowed = contentTypeMatcher(o.allowedContentTypes)
   const singleLimit = Math.min(o.maxFileSize, MAX_SINGLE_SIZE)
 
@@ -138,7 +156,7 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
     }
     const key = o.keyFor ? await o.keyFor({ request, identity: identity as Id | true, file }) : defaultKey(o.keyPrefix, file.filename)
     assertValidKey(key)
-    return { identity, key, nonce: randomBytes(12).toString('base64url') }
+    return { identity, key, nonce: tags.seal(idOf(identity)) }
   }
 
   /** Starts a multipart upload on S3; `size` is -1 when the client does not say (Uppy). */
@@ -438,6 +456,47 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
     return { url, expiresAt: expiresAt(o.expiresIn) }
   }
 
+  async function eventObject(key: string): Promise<S3EventOutcome<Result>> {
+    const head = await s3((options) => client.send(new HeadObjectCommand({ Bucket: o.bucket, Key: key }), options)).catch(
+      (error: unknown) => {
+        if (notFound(error)) return undefined
+        throw error
+      },
+    )
+    if (!head) return { key, status: 'ignored', reason: 'The object no longer exists.' }
+    const tag = tags.open(head.Metadata?.[NONCE_METADATA])
+    if (!tag) return { key, status: 'ignored', reason: 'The object was not uploaded through s3-presign-middleware.' }
+    const size = head.ContentLength ?? 0
+    const contentType = head.ContentType ?? ''
+    const problem = keyProblem(key) ?? (size > o.maxFileSize ? 'It is over maxFileSize.' : !typeAllowed(contentType) ? 'Its type is not allowed.' : undefined)
+    if (problem) {
+      await s3((options) => client.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: key }), options))
+      return { key, status: 'rejected', reason: `${problem} It was removed.` }
+    }
+    const { [NONCE_METADATA]: _nonce, ...metadata } = head.Metadata ?? {}
+    const result = o.onComplete
+      ? await o.onComplete({
+          request: undefined as Req,
+          identity: (tag.i === null ? true : { id: tag.i }) as Id | true,
+          key,
+          size,
+          contentType,
+          etag: head.ETag ?? '',
+          metadata,
+          source: 'event',
+        })
+      : undefined
+    return { key, status: 'completed', result: (result ?? null) as Result }
+  }
+
+  async function handleS3Event(event: unknown): Promise<S3EventOutcome<Result>[]> {
+    const outcomes: S3EventOutcome<Result>[] = []
+    for (const { bucket, key } of createdObjects(event)) {
+      if (bucket === o.bucket) outcomes.push(await eventObject(key))
+    }
+    return outcomes
+  }
+
   type Route = (req: CoreRequest<Req>, params: Record<string, string>) => Promise<CoreResponse>
   const json = (body: unknown, status = 200): CoreResponse => ({ status, headers: { ...JSON_HEADERS }, body })
   const post = (action: (body: unknown, request: Req) => Promise<unknown>): Route => async (req) =>
@@ -493,7 +552,7 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
     }
   }
 
-  return { handle, create, signParts, listParts, complete, abort, download }
+  return { handle, create, signParts, listParts, complete, abort, download, handleS3Event }
 }
 
 /** Whether S3 answered 404 to a call made through `s3()`. */

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { PresignError } from './errors'
 
 /**
@@ -76,4 +76,45 @@ export function createTokenSealer(secrets: readonly string[]): TokenSealer {
 
 function invalid() {
   return new PresignError('invalid_token', 'This upload token is not valid.')
+}
+
+/**
+ * The tag written into every uploaded object's metadata (`x-amz-meta-presign-nonce`): unique per
+ * upload (random IV), unforgeable and opaque (AES-256-GCM under a key derived from `secret`).
+ * It proves an object was written through a URL we signed, and carries the uploader's identity
+ * id for S3 event completion without showing it to whoever can read the object's headers.
+ */
+export interface ObjectTagger {
+  seal(identityId: string | null): string
+  /** The identity id sealed in the tag (null: anonymous), or undefined if the tag is not ours. */
+  open(tag: unknown): { i: string | null } | undefined
+}
+
+export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
+  const keys = secrets.map((secret) => createHmac('sha256', secret).update('s3-presign-middleware/object-tag/v1').digest())
+  return {
+    seal(identityId) {
+      const iv = randomBytes(12)
+      const cipher = createCipheriv('aes-256-gcm', keys[0]!, iv)
+      const body = Buffer.concat([cipher.update(JSON.stringify({ i: identityId }), 'utf8'), cipher.final()])
+      return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')
+    },
+    open(tag) {
+      if (typeof tag !== 'string' || tag.length > 2048) return undefined
+      const raw = Buffer.from(tag, 'base64url')
+      if (raw.length < 12 + 16 + 2) return undefined
+      for (const key of keys) {
+        try {
+          const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12))
+          decipher.setAuthTag(raw.subarray(raw.length - 16))
+          const plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()])
+          const value = JSON.parse(plain.toString('utf8')) as { i?: unknown }
+          if (value.i === null || typeof value.i === 'string') return { i: value.i }
+        } catch {
+          // not sealed with this key
+        }
+      }
+      return undefined
+    },
+  }
 }

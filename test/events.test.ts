@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { createdObjects } from '../src/core/events'
+import { createObjectTagger } from '../src/core/token'
+import { s3Notification, snsEnvelope, viaEventBridge, viaSns, viaSqs } from './helpers/s3-events'
+
+const key = 'users/42/a photo+1 é.png'
+
+describe('S3 event shapes', () => {
+  it.each([
+    ['a direct notification (Lambda)', s3Notification('uploads', key)],
+    ['an SNS delivery', viaSns(s3Notification('uploads', key))],
+    ['an SQS delivery', viaSqs(s3Notification('uploads', key))],
+    ['SNS into SQS', viaSqs(snsEnvelope(s3Notification('uploads', key)))],
+    ['an SQS message body as a string', JSON.stringify(s3Notification('uploads', key))],
+    ['EventBridge', viaEventBridge('uploads', key)],
+    ['EventBridge through SQS', viaSqs(viaEventBridge('uploads', key))],
+  ])('reads the created object from %s, decoding the key', (_name, event) => {
+    expect(createdObjects(event)).toEqual([{ bucket: 'uploads', key }])
+  })
+
+  it.each([
+    ['a removal', s3Notification('uploads', key, 'ObjectRemoved:Delete')],
+    ['the S3 test event', { Service: 'Amazon S3', Event: 's3:TestEvent', Bucket: 'uploads' }],
+    ['garbage', 'not json'],
+    ['null', null],
+    ['a malformed key', { Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'b' }, object: { key: '%E0%A4%A' } } }] }],
+  ])('finds nothing in %s', (_name, event) => {
+    expect(createdObjects(event)).toEqual([])
+  })
+})
+
+describe('object tags', () => {
+  const tagger = createObjectTagger(['tag-secret-0123456789'])
+
+  it('seal is unique per upload and opens to the identity id', () => {
+    const a = tagger.seal('alice')
+    expect(a).not.toBe(tagger.seal('alice'))
+    expect(tagger.open(a)).toEqual({ i: 'alice' })
+    expect(tagger.open(tagger.seal(null))).toEqual({ i: null })
+  })
+
+  it('does not show the identity in the tag', () => {
+    expect(Buffer.from(tagger.seal('alice'), 'base64url').toString('latin1')).not.toContain('alice')
+  })
+
+  it.each([undefined, '', 'abc', 'A'.repeat(60)])('refuses the forged tag %j', (tag) => {
+    expect(tagger.open(tag)).toBeUndefined()
+  })
+
+  it('refuses a tag sealed with another secret, accepts a rotated one', () => {
+    const old = createObjectTagger(['old-secret-0123456789'])
+    expect(tagger.open(old.seal('x'))).toBeUndefined()
+    expect(createObjectTagger(['new-secret-0123456789', 'old-secret-0123456789']).open(old.seal('x'))).toEqual({ i: 'x' })
+  })
+})
