@@ -1,32 +1,17 @@
 import { NONCE_METADATA, asContentType, asObject, asString, bad } from './_input'
+import { completeUpload } from './complete'
+import { type Context, begin, resume } from './context'
+import { startMultipart } from './create'
 import { PresignError } from './errors'
-import type { Action, FileInfo, Identity } from './options'
-import { MAX_PARTS, MAX_SINGLE_SIZE, type ResolvedOptions } from './options'
-import type { CoreRequest, CoreResponse } from './presigner'
-import type { Signer } from './sign'
-import type { UploadClaims } from './token'
-import type { Part } from '@aws-sdk/client-s3'
+import { abortUpload, partsOnS3, signPart } from './multipart'
+import { type Action, type FileInfo, MAX_PARTS, MAX_SINGLE_SIZE } from './options'
+import { type CoreRequest, type RouteTable, json } from './routes'
 
 /**
  * The routes of the `@uppy/aws-s3` v4/v5 client (SPEC §4.2), translated onto the core's
  * actions. The `uploadId` Uppy holds is our sealed token, so a `key`/`uploadId` pair that the
  * caller did not create is refused.
  */
-export interface UppyDeps<Req, Result> {
-  json: (body: unknown, status?: number) => CoreResponse
-  resume: (action: Action, token: unknown, request: Req) => Promise<{ claims: UploadClaims; identity: Identity | true }>
-  begin: (file: FileInfo, request: Req) => Promise<{ key: string; nonce: string }>
-  startMultipart: (file: FileInfo, request: Req) => Promise<{ claims: UploadClaims; token: string }>
-  signPart: (claims: UploadClaims, partNumber: number) => Promise<{ url: string }>
-  partsOnS3: (claims: UploadClaims) => Promise<Part[]>
-  abortUpload: (claims: UploadClaims) => Promise<void>
-  completeUpload: (claims: UploadClaims, identity: Identity | true, request: Req) => Promise<{ key: string; result: Result }>
-  signer: Signer
-  options: ResolvedOptions<Req, any, Result>
-}
-
-type Route<Req> = (req: CoreRequest<Req>, params: Record<string, string>) => Promise<CoreResponse>
-
 /** Uppy sends every meta field of the file; keep the custom string ones S3 can store. */
 const UPPY_OWN_FIELDS = new Set(['name', 'type', 'relativepath', 'filename', 'size'])
 const METADATA_NAME = /^[a-z0-9][a-z0-9_-]{0,127}$/
@@ -52,12 +37,12 @@ function queryMetadata(query: URLSearchParams): Record<string, string> {
   return raw
 }
 
-export function uppyRoutes<Req, Result>(deps: UppyDeps<Req, Result>): Array<[string, Partial<Record<string, Route<Req>>>]> {
-  const { json, resume, options: o } = deps
+export function uppyRoutes<Req>(ctx: Context<Req>): RouteTable<Req> {
+  const { o } = ctx
 
   /** Opens the uploadId (our token) and checks that Uppy's `key` is the one it names. */
   async function upload(action: Action, req: CoreRequest<Req>, uploadId: string | undefined) {
-    const opened = await resume(action, uploadId, req.request)
+    const opened = await resume(ctx, action, uploadId, req.request)
     if (req.query.get('key') !== opened.claims.k) {
       throw new PresignError('forbidden', 'This key does not belong to this upload.')
     }
@@ -75,8 +60,8 @@ export function uppyRoutes<Req, Result>(deps: UppyDeps<Req, Result>): Array<[str
             size: -1,
             metadata: uppyMetadata(queryMetadata(req.query)),
           }
-          const { key, nonce } = await deps.begin(file, req.request)
-          const { url, fields } = await deps.signer.postObject(
+          const { key, nonce } = await begin(ctx, file, req.request)
+          const { url, fields } = await ctx.signer.postObject(
             { key, contentType: file.contentType, maxSize: Math.min(o.maxFileSize, MAX_SINGLE_SIZE), metadata: { ...file.metadata, [NONCE_METADATA]: nonce } },
             o.expiresIn,
           )
@@ -95,7 +80,7 @@ export function uppyRoutes<Req, Result>(deps: UppyDeps<Req, Result>): Array<[str
             size: -1,
             metadata: uppyMetadata(body.metadata === undefined ? {} : asObject(body.metadata)),
           }
-          const { claims, token } = await deps.startMultipart(file, req.request)
+          const { claims, token } = await startMultipart(ctx, file, req.request)
           return json({ key: claims.k, uploadId: token, bucket: o.bucket })
         },
       },
@@ -115,8 +100,8 @@ export function uppyRoutes<Req, Result>(deps: UppyDeps<Req, Result>): Array<[str
             const { PartNumber, ETag } = asObject(part)
             if (!Number.isInteger(PartNumber) || typeof ETag !== 'string') throw bad('Each part needs a `PartNumber` and an `ETag`.')
           }
-          const done = await deps.completeUpload(claims, identity, req.request)
-          const location = (await deps.signer.getObject(claims.k, 60)).split('?')[0]
+          const done = await completeUpload(ctx, claims, identity, req.request)
+          const location = (await ctx.signer.getObject(claims.k, 60)).split('?')[0]
           return json({ location, key: done.key, bucket: o.bucket, result: done.result })
         },
       },
@@ -127,7 +112,7 @@ export function uppyRoutes<Req, Result>(deps: UppyDeps<Req, Result>): Array<[str
         GET: async (req, params) => {
           const { claims } = await upload('upload', req, params.uploadId)
           const partNumber = Number(params.partNumber)
-          const { url } = await deps.signPart(claims, partNumber)
+          const { url } = await signPart(ctx, claims, partNumber)
           return json({ url, expires: o.expiresIn })
         },
       },
@@ -137,12 +122,12 @@ export function uppyRoutes<Req, Result>(deps: UppyDeps<Req, Result>): Array<[str
       {
         GET: async (req, params) => {
           const { claims } = await upload('upload', req, params.uploadId)
-          const parts = await deps.partsOnS3(claims)
+          const parts = await partsOnS3(ctx, claims)
           return json(parts.map((p) => ({ PartNumber: p.PartNumber, ETag: p.ETag, Size: p.Size })))
         },
         DELETE: async (req, params) => {
           const { claims } = await upload('abort', req, params.uploadId)
-          await deps.abortUpload(claims)
+          await abortUpload(ctx, claims)
           return json({})
         },
       },

@@ -1,0 +1,111 @@
+import type { ErrorBody } from '../wire'
+import { complete, abort } from './complete'
+import type { Context } from './context'
+import { create } from './create'
+import { download } from './download'
+import { PresignError, isPresignError } from './errors'
+import { listParts, signParts } from './multipart'
+import { uppyRoutes } from './uppy'
+
+/** A request as an adapter hands it to the core. */
+export interface CoreRequest<Req = unknown> {
+  method: string
+  /** Path relative to the mount point, e.g. `/create`. */
+  path: string
+  query: URLSearchParams
+  /** Parses the JSON body (at most 1 MiB); throws a `PresignError` for a bad one. */
+  readBody: () => Promise<unknown>
+  /** The framework's own request, passed to the hooks. */
+  request: Req
+}
+
+/** What an adapter writes back. */
+export interface CoreResponse {
+  status: number
+  headers: Record<string, string>
+  /** JSON body; absent for redirects. */
+  body?: unknown
+}
+
+export type Route<Req> = (req: CoreRequest<Req>, params: Record<string, string>) => Promise<CoreResponse>
+export type RouteTable<Req> = Array<[pattern: string, methods: Partial<Record<string, Route<Req>>>]>
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
+
+/** A JSON response; URLs carry credentials, so nothing is cached. */
+export function json(body: unknown, status = 200): CoreResponse {
+  return { status, headers: { ...JSON_HEADERS }, body }
+}
+
+/**
+ * Every route, native and Uppy, compiled once. The handler answers `undefined` for a path that
+ * is not a route (adapters pass it on); `PresignError`s become JSON error responses; any other
+ * error is thrown for the host framework.
+ */
+export function createHandler<Req>(ctx: Context<Req>) {
+  const post =
+    (action: (ctx: Context<Req>, body: unknown, request: Req) => Promise<unknown>): Route<Req> =>
+    async (req) =>
+      json(await action(ctx, await req.readBody(), req.request))
+
+  const match = compileRoutes<Req>([
+    ['/create', { POST: post(create) }],
+    ['/sign-parts', { POST: post(signParts) }],
+    ['/list-parts', { POST: post(listParts) }],
+    ['/complete', { POST: post(complete) }],
+    ['/abort', { POST: post(abort) }],
+    [
+      '/download',
+      {
+        POST: post(download),
+        GET: async (req) => {
+          const { url } = await download(ctx, { key: req.query.get('key') ?? undefined }, req.request)
+          return { status: 302, headers: { location: url, 'cache-control': 'no-store' } }
+        },
+      },
+    ],
+    ...uppyRoutes(ctx),
+  ])
+
+  return async function handle(req: CoreRequest<Req>): Promise<CoreResponse | undefined> {
+    const path = req.path.length > 1 && req.path.endsWith('/') ? req.path.slice(0, -1) : req.path
+    const found = match(path)
+    if (!found) return undefined
+    const route = found.methods[req.method.toUpperCase()]
+    try {
+      if (!route) {
+        const allow = Object.keys(found.methods).join(', ')
+        const error = new PresignError('method_not_allowed', `Use ${allow} for ${path}.`)
+        return { ...json(error.toJSON(), error.status), headers: { ...JSON_HEADERS, allow } }
+      }
+      return await route(req, found.params)
+    } catch (error) {
+      if (isPresignError(error)) return json(error.toJSON() satisfies ErrorBody, error.status)
+      throw error
+    }
+  }
+}
+
+/** Patterns like `/s3/multipart/:uploadId/:partNumber`, matched segment by segment, first match wins. */
+function compileRoutes<Req>(routes: RouteTable<Req>) {
+  const compiled = routes.map(([pattern, methods]) => ({ segments: pattern.split('/'), methods }))
+  return (path: string) => {
+    const segments = path.split('/')
+    for (const route of compiled) {
+      if (route.segments.length !== segments.length) continue
+      const params: Record<string, string> = {}
+      const ok = route.segments.every((segment, i) => {
+        const actual = segments[i]!
+        if (!segment.startsWith(':')) return segment === actual
+        try {
+          params[segment.slice(1)] = decodeURIComponent(actual)
+        } catch {
+          return false
+        }
+        return actual !== ''
+      })
+      if (ok) return { methods: route.methods, params }
+    }
+    return undefined
+  }
+}
