@@ -4,7 +4,8 @@ import { PresignError, isPresignError } from './errors'
 import { assertValidKey, contentTypeMatcher, defaultKey } from './keys'
 import { type Action, type FileInfo, type Identity, type PresignOptions, type ResolvedOptions, resolveOptions } from './options'
 import { createClients, s3Status, storageError } from './s3'
-import { type Signer, createSdkSigner } from './sign'
+import { createFastSigner } from './fast-signer'
+import type { Signer } from './sign'
 import { type ObjectTagger, type TokenSealer, type UploadClaims, createObjectTagger, createTokenSealer } from './token'
 
 /**
@@ -28,7 +29,7 @@ export function createContext<Req, Id extends Identity, Result>(options: Presign
   return {
     o,
     client,
-    signer: createSdkSigner(o.bucket, signingConfig),
+    signer: createFastSigner(o.bucket, signingConfig),
     tokens: createTokenSealer(o.secrets),
     tags: createObjectTagger(o.secrets),
     typeAllowed: contentTypeMatcher(o.allowedContentTypes),

@@ -50,8 +50,7 @@ export interface Signer {
  * Presigns through `getSignedUrl`. Every header we send is signed and kept a header (not
  * hoisted into the query), so S3 refuses a request whose length, type or condition differs.
  */
-export function createSdkSigner(bucket: string, config: S3ClientConfig): Signer {
-  const client = new S3Client(config)
+export function createSdkSigner(bucket: string, config: S3ClientConfig, client = new S3Client(config)): Signer {
 
   return {
     async postObject(input, expiresIn) {
