@@ -34,7 +34,8 @@ export interface QueryToSign {
 
 /** RFC 3986 escaping exactly as the SDK's `escapeUri`. */
 export function escapeUri(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+  const encoded = encodeURIComponent(value)
+  return /[!'()*]/.test(encoded) ? encoded.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : encoded
 }
 
 /** An object key as a path, as the SDK encodes greedy labels: each segment escaped, `/` kept. */
@@ -45,17 +46,31 @@ export function encodeKey(key: string): string {
     .join('/')
 }
 
+let lastSecond = Number.NaN
+let lastAmzDate = ''
+
+/** `20261128T120000Z`; most URLs of a busy second share it. */
 function amzDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+  const second = Math.floor(date.getTime() / 1000)
+  if (second !== lastSecond) {
+    lastSecond = second
+    lastAmzDate = date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+  }
+  return lastAmzDate
 }
 
 const MAX_CACHED_KEYS = 16
+const AMZ_PARAMS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders']
 
 export function createQuerySigner() {
   const signingKeys = new Map<string, Buffer>()
 
+  let lastId = ''
+  let lastKey: Buffer | undefined
+
   function signingKey(secret: string, day: string, region: string, service: string): Buffer {
     const id = `${day}\n${region}\n${service}\n${secret}`
+    if (id === lastId && lastKey) return lastKey
     let key = signingKeys.get(id)
     if (!key) {
       const kDate = createHmac('sha256', `AWS4${secret}`).update(day).digest()
@@ -66,7 +81,33 @@ export function createQuerySigner() {
       if (signingKeys.size >= MAX_CACHED_KEYS) signingKeys.delete(signingKeys.keys().next().value!)
       signingKeys.set(id, key)
     }
+    lastId = id
+    lastKey = key
     return key
+  }
+
+  /** Per request shape (query and header names): the sorted names and the signed-header list. */
+  interface Shape {
+    headerNames: string[]
+    signedHeaders: string
+    names: string[]
+    escapedNames: string[]
+    signatureAt: number
+  }
+  const shapes = new Map<string, Shape>()
+
+  function shapeOf(query: Record<string, string>, headers: Record<string, string>, withToken: boolean): Shape {
+    const id = `${Object.keys(query).join('&')}|${Object.keys(headers).join('&')}|${withToken}`
+    let shape = shapes.get(id)
+    if (!shape) {
+      const headerNames = [...Object.keys(headers), 'host'].sort()
+      const names = [...Object.keys(query), ...AMZ_PARAMS, ...(withToken ? ['X-Amz-Security-Token'] : [])].sort()
+      const signatureAt = names.findIndex((name) => name > 'X-Amz-Signature')
+      shape = { headerNames, signedHeaders: headerNames.join(';'), names, escapedNames: names.map(escapeUri), signatureAt: signatureAt < 0 ? names.length : signatureAt }
+      if (shapes.size >= 64) shapes.clear()
+      shapes.set(id, shape)
+    }
+    return shape
   }
 
   return function presign(req: QueryToSign, credentials: Credentials): string {
@@ -74,41 +115,32 @@ export function createQuerySigner() {
     const datetime = amzDate(req.date)
     const day = datetime.slice(0, 8)
     const scope = `${day}/${req.region}/${service}/aws4_request`
+    const shape = shapeOf(req.query, req.headers, credentials.sessionToken !== undefined)
 
-    const headers: Record<string, string> = { ...req.headers, host: req.host }
-    const headerNames = Object.keys(headers).sort()
-    const signedHeaders = headerNames.join(';')
     let canonicalHeaders = ''
-    for (const name of headerNames) canonicalHeaders += `${name}:${headers[name]!.trim().replace(/\s+/g, ' ')}\n`
+    for (const name of shape.headerNames) {
+      const value = (name === 'host' ? req.host : req.headers[name]!).trim()
+      canonicalHeaders += `${name}:${/\s\s|[\t\n\r\f\v]/.test(value) ? value.replace(/\s+/g, ' ') : value}\n`
+    }
 
-    const query: Record<string, string> = {
-      ...req.query,
+    const amz: Record<string, string> = {
       'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
       'X-Amz-Credential': `${credentials.accessKeyId}/${scope}`,
       'X-Amz-Date': datetime,
       'X-Amz-Expires': String(req.expiresIn),
-      'X-Amz-SignedHeaders': signedHeaders,
-      ...(credentials.sessionToken ? { 'X-Amz-Security-Token': credentials.sessionToken } : {}),
+      'X-Amz-SignedHeaders': shape.signedHeaders,
     }
-    const names = Object.keys(query).sort()
-    let canonicalQuery = ''
-    for (const name of names) canonicalQuery += `${canonicalQuery ? '&' : ''}${escapeUri(name)}=${escapeUri(query[name]!)}`
+    if (credentials.sessionToken !== undefined) amz['X-Amz-Security-Token'] = credentials.sessionToken
+    // The canonical query is the URL's query without the signature: escape every pair once.
+    const pairs = shape.names.map((name, i) => `${shape.escapedNames[i]}=${escapeUri(req.query[name] ?? amz[name]!)}`)
+    const canonicalQuery = pairs.join('&')
 
-    const canonicalRequest = `${req.method}\n${req.path}\n${canonicalQuery}\n${canonicalHeaders}\n${signedHeaders}\nUNSIGNED-PAYLOAD`
+    const canonicalRequest = `${req.method}\n${req.path}\n${canonicalQuery}\n${canonicalHeaders}\n${shape.signedHeaders}\nUNSIGNED-PAYLOAD`
     const stringToSign = `AWS4-HMAC-SHA256\n${datetime}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`
     const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, req.region, service)).update(stringToSign).digest('hex')
 
-    // The URL's query is sorted too, the signature among the rest, as the SDK's formatUrl does.
-    let url = ''
-    let placed = false
-    for (const name of names) {
-      if (!placed && name > 'X-Amz-Signature') {
-        url += `&X-Amz-Signature=${signature}`
-        placed = true
-      }
-      url += `&${escapeUri(name)}=${escapeUri(query[name]!)}`
-    }
-    if (!placed) url += `&X-Amz-Signature=${signature}`
-    return `${req.protocol}//${req.host}${req.path}?${url.slice(1)}`
+    // The URL's query is sorted, the signature among the rest, as the SDK's formatUrl does.
+    pairs.splice(shape.signatureAt, 0, `X-Amz-Signature=${signature}`)
+    return `${req.protocol}//${req.host}${req.path}?${pairs.join('&')}`
   }
 }
