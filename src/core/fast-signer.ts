@@ -1,6 +1,6 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import { encodeKey, createQuerySigner } from './query-signer'
-import { type Signed, type Signer, createSdkSigner } from './sign'
+import { type PartToSign, type Signed, type Signer, createSdkSigner } from './sign'
 
 interface Target {
   protocol: string
@@ -33,13 +33,35 @@ export function createFastSigner(bucket: string, config: S3ClientConfig): Signer
     return target
   }
 
-  async function sign(method: string, key: string, query: Record<string, string>, headers: Record<string, string>, expiresIn: number, date?: Date) {
+  /** Endpoint and current credentials, then a synchronous signing function using them. */
+  async function signing() {
     const [t, credentials] = await Promise.all([resolveTarget(), client.config.credentials()])
-    // The S3 presigner states the unsigned payload in the query, as getSignedUrl does.
-    return presign(
-      { method, protocol: t.protocol, host: t.host, path: t.prefix + encodeKey(key), query: { ...query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' }, headers, region: t.region, expiresIn, date: date ?? new Date() },
-      credentials,
-    )
+    let lastKey: string | undefined
+    let lastPath = ''
+    return (method: string, key: string, query: Record<string, string>, headers: Record<string, string>, expiresIn: number, date: Date) => {
+      // The parts of a batch share their key: encode it once.
+      if (key !== lastKey) {
+        lastKey = key
+        lastPath = t.prefix + encodeKey(key)
+      }
+      // The S3 presigner states the unsigned payload in the query, as getSignedUrl does.
+      return presign(
+        { method, protocol: t.protocol, host: t.host, path: lastPath, query: { ...query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' }, headers, region: t.region, expiresIn, date },
+        credentials,
+      )
+    }
+  }
+
+  async function sign(method: string, key: string, query: Record<string, string>, headers: Record<string, string>, expiresIn: number, date?: Date) {
+    return (await signing())(method, key, query, headers, expiresIn, date ?? new Date())
+  }
+
+  function part(input: PartToSign) {
+    const headers: Record<string, string> = {}
+    if (input.checksum) headers['x-amz-checksum-sha256'] = input.checksum
+    const signed = input.size === undefined ? headers : { ...headers, 'content-length': String(input.size) }
+    const query = { partNumber: String(input.partNumber), uploadId: input.uploadId, 'x-id': 'UploadPart' }
+    return { headers, signed, query }
   }
 
   return {
@@ -55,11 +77,17 @@ export function createFastSigner(bucket: string, config: S3ClientConfig): Signer
     },
 
     async uploadPart(input, expiresIn, signingDate): Promise<Signed> {
-      const headers: Record<string, string> = {}
-      if (input.checksum) headers['x-amz-checksum-sha256'] = input.checksum
-      const signed = input.size === undefined ? headers : { ...headers, 'content-length': String(input.size) }
-      const query = { partNumber: String(input.partNumber), uploadId: input.uploadId, 'x-id': 'UploadPart' }
+      const { headers, signed, query } = part(input)
       return { url: await sign('PUT', input.key, query, signed, expiresIn, signingDate), headers }
+    },
+
+    async uploadParts(inputs, expiresIn, signingDate): Promise<Signed[]> {
+      const sign = await signing()
+      const date = signingDate ?? new Date()
+      return inputs.map((input) => {
+        const { headers, signed, query } = part(input)
+        return { url: sign('PUT', input.key, query, signed, expiresIn, date), headers }
+      })
     },
 
     getObject(key, expiresIn, signingDate) {

@@ -12,6 +12,7 @@ import { type Context, notFound, resume } from './context'
 import { PresignError, isPresignError } from './errors'
 import { MAX_PARTS, MIN_PART_SIZE } from './options'
 import { s3Code } from './s3'
+import type { PartToSign } from './sign'
 import type { UploadClaims } from './token'
 
 export function alreadyExists() {
@@ -30,13 +31,19 @@ function partLimit(ctx: Context, claims: UploadClaims): number {
 }
 
 /** Signs one part URL. With a declared size its exact length is signed, so S3 refuses more. */
-export function signPart(ctx: Context, claims: UploadClaims, partNumber: number, checksum?: string) {
+/** Part `partNumber` to sign, after checking it is one this upload may have. */
+function partToSign(claims: UploadClaims, limit: number, partNumber: unknown, checksum?: string): PartToSign {
   const uploadId = multipartOf(claims)
-  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > partLimit(ctx, claims)) {
-    throw bad(`Part numbers run from 1 to ${partLimit(ctx, claims)} for this upload.`)
+  if (typeof partNumber !== 'number' || !Number.isInteger(partNumber) || partNumber < 1 || partNumber > limit) {
+    throw bad(`Part numbers run from 1 to ${limit} for this upload.`)
   }
   const size = claims.s >= 0 && claims.p ? partLength(partNumber, claims.s, claims.p) : undefined
-  return ctx.signer.uploadPart({ key: claims.k, uploadId, partNumber, ...(size === undefined ? {} : { size }), ...(checksum ? { checksum } : {}) }, ctx.o.expiresIn)
+  return { key: claims.k, uploadId, partNumber, ...(size === undefined ? {} : { size }), ...(checksum ? { checksum } : {}) }
+}
+
+/** One part URL; with a declared size its exact length is signed, so S3 refuses more. */
+export function signPart(ctx: Context, claims: UploadClaims, partNumber: number) {
+  return ctx.signer.uploadPart(partToSign(claims, partLimit(ctx, claims), partNumber), ctx.o.expiresIn)
 }
 
 export async function signParts<Req>(ctx: Context<Req>, body: unknown, request: Req): Promise<SignPartsResponse> {
@@ -48,14 +55,10 @@ export async function signParts<Req>(ctx: Context<Req>, body: unknown, request: 
     throw bad(`\`partNumbers\` must be a list of 1 to ${MAX_PARTS} part numbers.`)
   }
   const checksums = input.checksums === undefined ? {} : asObject(input.checksums)
-  const parts = await Promise.all(
-    numbers.map(async (partNumber) => {
-      const checksum = asChecksum(checksums[String(partNumber)], `checksums.${String(partNumber)}`)
-      const { url, headers } = await signPart(ctx, claims, partNumber as number, checksum)
-      return { partNumber: partNumber as number, url, headers }
-    }),
-  )
-  return { parts }
+  const limit = partLimit(ctx, claims)
+  const inputs = numbers.map((n) => partToSign(claims, limit, n, asChecksum(checksums[String(n)], `checksums.${String(n)}`)))
+  const signed = await ctx.signer.uploadParts(inputs, ctx.o.expiresIn)
+  return { parts: signed.map(({ url, headers }, i) => ({ partNumber: inputs[i]!.partNumber, url, headers })) }
 }
 
 /** Every part S3 holds for the upload, following ListParts pages. */

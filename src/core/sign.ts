@@ -43,6 +43,8 @@ export interface Signer {
   postObject(input: PostToSign, expiresIn: number): Promise<{ url: string; fields: Record<string, string> }>
   putObject(input: PutToSign, expiresIn: number, signingDate?: Date): Promise<Signed>
   uploadPart(input: PartToSign, expiresIn: number, signingDate?: Date): Promise<Signed>
+  /** Many parts at once (a sign-parts batch): resolves endpoint and credentials once. */
+  uploadParts(inputs: PartToSign[], expiresIn: number, signingDate?: Date): Promise<Signed[]>
   getObject(key: string, expiresIn: number, signingDate?: Date): Promise<string>
 }
 
@@ -108,6 +110,10 @@ export function createSdkSigner(bucket: string, config: S3ClientConfig, client =
         unhoistableHeaders: new Set(Object.keys(headers)),
       })
       return { url, headers }
+    },
+
+    uploadParts(inputs, expiresIn, signingDate) {
+      return Promise.all(inputs.map((input) => this.uploadPart(input, expiresIn, signingDate)))
     },
 
     getObject(key, expiresIn, signingDate) {
