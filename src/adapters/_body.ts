@@ -43,20 +43,35 @@ export async function readNodeJson(req: NodeRequest, parsed: unknown): Promise<u
     return parsed
   }
   checkHeaders(req.headers['content-type'], req.headers['content-length'])
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length
-    if (size > MAX_BODY_BYTES) throw tooLarge()
-    chunks.push(chunk as Buffer)
-  }
-  return parse(Buffer.concat(chunks).toString('utf8'))
+  // Events, not `for await`: the async iterator costs more than the rest of a request.
+  const text = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        req.off('data', onData)
+        req.resume() // drain the rest; the answer is already decided
+        reject(tooLarge())
+        return
+      }
+      chunks.push(chunk)
+    }
+    req.on('data', onData)
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')))
+    req.once('error', reject)
+  })
+  return parse(text)
 }
 
 /** The body of a fetch `Request`, read with the same limit. */
 export async function readFetchJson(request: Request): Promise<unknown> {
-  checkHeaders(request.headers.get('content-type'), request.headers.get('content-length'))
+  const length = request.headers.get('content-length')
+  checkHeaders(request.headers.get('content-type'), length)
   if (!request.body) return parse('')
+  // A declared length within the limit: the runtime's own reader is the fast path (Node's
+  // fetch and @hono/node-server enforce the declared length).
+  if (length !== null) return parse(await request.text())
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto'
 import { PresignError } from './errors'
 
 /**
@@ -90,11 +90,25 @@ export interface ObjectTagger {
   open(tag: unknown): { i: string | null } | undefined
 }
 
+// IVs come from a pooled CSPRNG buffer: one syscall per 341 uploads instead of one each.
+const pool = Buffer.alloc(4092)
+let poolOffset = pool.length
+
+function randomIv(): Buffer {
+  if (poolOffset + 12 > pool.length) {
+    randomFillSync(pool)
+    poolOffset = 0
+  }
+  const iv = Buffer.from(pool.subarray(poolOffset, poolOffset + 12))
+  poolOffset += 12
+  return iv
+}
+
 export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
   const keys = secrets.map((secret) => createHmac('sha256', secret).update('s3-presign-middleware/object-tag/v1').digest())
   return {
     seal(identityId) {
-      const iv = randomBytes(12)
+      const iv = randomIv()
       const cipher = createCipheriv('aes-256-gcm', keys[0]!, iv)
       const body = Buffer.concat([cipher.update(JSON.stringify({ i: identityId }), 'utf8'), cipher.final()])
       return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')

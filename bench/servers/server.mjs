@@ -1,0 +1,149 @@
+// One contender of the HTTP bench, in its own process: `node bench/servers/server.mjs <kind>`.
+// Prints `READY <port> <json>` once it serves, the json giving the paths to load.
+import { createServer } from 'node:http'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { randomUUID } from 'node:crypto'
+import { PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import { startFakeS3, s3Config } from '../_fake-s3.mjs'
+
+const kind = process.argv[2]
+const fake = await startFakeS3()
+const s3 = s3Config(fake.endpoint)
+const bucket = 'bench'
+const common = { bucket, s3, secret: 'bench-secret-0123456789', authorize: () => ({ id: 'bench' }), multipart: { threshold: 5 * 1024 ** 2 } }
+const PARAMS = { method: 'GET', path: '/uploads/s3/params?filename=photo.png&type=image%2Fpng' }
+const CREATE = { method: 'POST', path: '/uploads/create', body: JSON.stringify({ filename: 'photo.png', contentType: 'image/png', size: 123456 }) }
+
+async function listen(listener) {
+  const server = createServer(listener)
+  server.keepAliveTimeout = 60_000
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return server.address().port
+}
+
+/** An Uppy multipart upload to sign parts of, through the same server. */
+async function uppyPartPath(port) {
+  const res = await fetch(`http://127.0.0.1:${port}/uploads/s3/multipart`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'big.bin', type: 'application/octet-stream', metadata: {} }) })
+  const { uploadId, key } = await res.json()
+  return `/uploads/s3/multipart/${encodeURIComponent(uploadId)}/7?key=${encodeURIComponent(key)}`
+}
+
+const kinds = {
+  async 'ours-express'() {
+    const { default: express } = await import('express')
+    const { presignMiddleware } = await import('s3-presign-middleware/express')
+    const app = express()
+    app.use('/uploads', presignMiddleware(common))
+    const port = await listen(app)
+    return { port, create: CREATE, part: { method: 'GET', path: await uppyPartPath(port) }, params: PARAMS }
+  },
+  // The Express adapter is a plain (req, res, next) handler: here on bare node:http, no framework.
+  async 'ours-node-http'() {
+    const { presignMiddleware } = await import('s3-presign-middleware/express')
+    const handler = presignMiddleware(common)
+    const port = await listen((req, res) => {
+      req.url = req.url.replace(/^\/uploads/, '') || '/'
+      handler(req, res, () => {
+        res.statusCode = 404
+        res.end()
+      })
+    })
+    return { port, create: CREATE, part: { method: 'GET', path: await uppyPartPath(port) }, params: PARAMS }
+  },
+  async 'ours-koa'() {
+    const { default: Koa } = await import('koa')
+    const { presignMiddleware } = await import('s3-presign-middleware/koa')
+    const app = new Koa()
+    app.use(presignMiddleware({ prefix: '/uploads', ...common }))
+    const port = await listen(app.callback())
+    return { port, create: CREATE, part: { method: 'GET', path: await uppyPartPath(port) }, params: PARAMS }
+  },
+  async 'ours-fetch'() {
+    const { getRequestListener } = await import('@hono/node-server')
+    const { createFetchHandler } = await import('s3-presign-middleware/fetch')
+    const port = await listen(getRequestListener(createFetchHandler({ prefix: '/uploads', ...common })))
+    return { port, create: CREATE, part: { method: 'GET', path: await uppyPartPath(port) }, params: PARAMS }
+  },
+  // What a tutorial writes: express.json() and getSignedUrl with a reused client.
+  async 'handwritten-express'() {
+    const { default: express } = await import('express')
+    const client = new S3Client(s3)
+    const app = express()
+    app.use(express.json())
+    app.post('/uploads/create', async (req, res, next) => {
+      try {
+        const { filename, contentType, size } = req.body
+        const key = `${randomUUID()}/${filename}`
+        const url = await getSignedUrl(client, new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType, ContentLength: size }), {
+          expiresIn: 600,
+          signableHeaders: new Set(['content-type', 'content-length']),
+        })
+        res.json({ key, url, headers: { 'content-type': contentType } })
+      } catch (error) {
+        next(error)
+      }
+    })
+    app.get('/uploads/s3/multipart/:uploadId/:partNumber', async (req, res) => {
+      const url = await getSignedUrl(client, new UploadPartCommand({ Bucket: bucket, Key: req.query.key, UploadId: req.params.uploadId, PartNumber: Number(req.params.partNumber) }), { expiresIn: 600 })
+      res.json({ url, expires: 600 })
+    })
+    const port = await listen(app)
+    return { port, create: CREATE, part: { method: 'GET', path: '/uploads/s3/multipart/abc/7?key=big.bin' } }
+  },
+  // The floor: bare node:http, JSON.parse, the query signer alone, JSON.stringify.
+  async 'floor-node-http'() {
+    const { build } = await import('esbuild')
+    const out = await build({ entryPoints: [new URL('../../src/core/query-signer.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'node', write: false })
+    const { createQuerySigner, encodeKey } = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`)
+    const presign = createQuerySigner()
+    const host = new URL(fake.endpoint).host
+    const sign = (key, query, headers) =>
+      presign({ method: 'PUT', protocol: 'http:', host, path: `/${bucket}/${encodeKey(key)}`, query: { ...query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' }, headers, region: 'us-east-1', expiresIn: 600, date: new Date() }, s3.credentials)
+    const port = await listen((req, res) => {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json')
+        if (req.method === 'POST') {
+          const { filename, contentType, size } = JSON.parse(body)
+          const key = `${randomUUID()}/${filename}`
+          res.end(JSON.stringify({ key, url: sign(key, { 'x-id': 'PutObject' }, { 'content-type': contentType, 'content-length': String(size) }), headers: { 'content-type': contentType } }))
+        } else {
+          const url = new URL(req.url, 'http://x')
+          res.end(JSON.stringify({ url: sign(url.searchParams.get('key'), { partNumber: '7', uploadId: 'abc', 'x-id': 'UploadPart' }, {}), expires: 600 }))
+        }
+      })
+    })
+    return { port, create: CREATE, part: { method: 'GET', path: '/uploads/s3/multipart/abc/7?key=big.bin' } }
+  },
+  // Uppy Companion, configured for S3 only.
+  async companion() {
+    const { default: express } = await import('express')
+    const companion = await import('@uppy/companion')
+    const port = await new Promise((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const p = probe.address().port
+        probe.close(() => resolve(p))
+      })
+    })
+    const { app: companionApp } = companion.app({
+      s3: { key: s3.credentials.accessKeyId, secret: s3.credentials.secretAccessKey, bucket, region: 'us-east-1', endpoint: fake.endpoint, forcePathStyle: true, expires: 600, getKey: ({ filename }) => `${randomUUID()}/${filename}` },
+      server: { host: `127.0.0.1:${port}`, protocol: 'http' },
+      filePath: mkdtempSync(join(tmpdir(), 'companion-')),
+      secret: 'bench-companion-secret',
+      corsOrigins: true,
+      uploadUrls: [`http://127.0.0.1:${port}`],
+    })
+    const app = express()
+    app.use('/uploads', companionApp)
+    await new Promise((resolve) => app.listen(port, '127.0.0.1', resolve))
+    return { port, params: PARAMS, part: { method: 'GET', path: '/uploads/s3/multipart/abc/7?key=big.bin' } }
+  },
+}
+
+const ready = await kinds[kind]()
+const { port, ...scenarios } = ready
+console.log(`READY ${port} ${JSON.stringify(scenarios)}`)

@@ -1,0 +1,98 @@
+// µs per presigned URL: ours (the package's public path) vs getSignedUrl with a reused client,
+// vs a client built per call (as tutorials do), vs the SDK's SignatureV4 directly, vs the raw
+// crypto floor (one SHA-256 + one HMAC). Contenders alternate within each round.
+import { createHash, createHmac } from 'node:crypto'
+import { PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import { SignatureV4 } from '@smithy/signature-v4'
+import { Hash } from '@smithy/hash-node'
+import { createPresigner } from 's3-presign-middleware'
+import { summarize, round } from './_stats.mjs'
+import { s3Config, startFakeS3 } from './_fake-s3.mjs'
+
+// The query signer alone is internal (not a package export): bundle it from source for the bench.
+async function loadQuerySigner() {
+  const { build } = await import('esbuild')
+  const out = await build({ entryPoints: [new URL('../src/core/query-signer.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'node', write: false })
+  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`)
+}
+
+const CANONICAL_TAIL =
+  'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=AKIABENCHBENCHBENCH0%2F20261128%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261128T202800Z&X-Amz-Expires=600&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost%3Bif-none-match&x-id=PutObject\n' +
+  'content-length:1234\ncontent-type:image/png\nhost:127.0.0.1:7480\nif-none-match:*\n\ncontent-length;content-type;host;if-none-match\nUNSIGNED-PAYLOAD'
+
+export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
+  const { createQuerySigner, encodeKey } = await loadQuerySigner()
+  const querySigner = createQuerySigner()
+  const signDate = new Date()
+  const fake = await startFakeS3()
+  const config = s3Config(fake.endpoint)
+  const presigner = createPresigner({ bucket: 'bench', s3: config, region: 'us-east-1', secret: 'bench-secret-0123456789', authorize: () => true, multipart: { threshold: 5 * 1024 ** 2 } })
+  const { token: multipart } = await presigner.create({ filename: 'big.bin', contentType: 'application/octet-stream', size: 1024 ** 3 }, undefined)
+  const client = new S3Client(config)
+  const sigv4 = new SignatureV4({ credentials: config.credentials, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
+  const key = createHmac('sha256', 'k').update('x').digest()
+
+  const putOptions = { expiresIn: 600, signableHeaders: new Set(['content-type', 'content-length', 'if-none-match']) }
+  const command = () => new PutObjectCommand({ Bucket: 'bench', Key: `a/${Math.random()}.png`, ContentType: 'image/png', ContentLength: 1234, IfNoneMatch: '*' })
+
+  const contenders = {
+    'ours: the query signer alone': async (n) => {
+      for (let i = 0; i < n; i++) {
+        querySigner(
+          { method: 'PUT', protocol: 'http:', host: '127.0.0.1:7480', path: `/bench/${encodeKey(`a/${i}.png`)}`, query: { 'x-id': 'PutObject', 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' }, headers: { 'content-type': 'image/png', 'content-length': '1234', 'if-none-match': '*' }, region: 'us-east-1', expiresIn: 600, date: signDate },
+          config.credentials,
+        )
+      }
+    },
+    // A batch of part URLs through sign-parts: token check, authorize, signing, per URL.
+    'ours (sign-parts, per URL)': async (n) => {
+      const batch = Array.from({ length: 100 }, (_, i) => i + 1) // of the 205 parts of 1 GiB
+      for (let i = 0; i < n; i += 100) await presigner.signParts({ token: multipart, partNumbers: batch }, undefined)
+    },
+    // A whole create: validation, key, token, one signed PUT URL.
+    'ours (create, per upload)': async (n) => {
+      for (let i = 0; i < n; i++) await presigner.create({ filename: 'photo.png', contentType: 'image/png', size: 1234 }, undefined)
+    },
+    'getSignedUrl, reused client': async (n) => {
+      for (let i = 0; i < n; i++) await getSignedUrl(client, command(), putOptions)
+    },
+    'getSignedUrl, client per call': async (n) => {
+      for (let i = 0; i < n / 4; i++) await getSignedUrl(new S3Client(config), command(), putOptions)
+      return 4 // ran a quarter: it is slow
+    },
+    'SignatureV4.presign directly': async (n) => {
+      for (let i = 0; i < n; i++) {
+        await sigv4.presign(
+          { method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: 7480, path: `/bench/a/${i}.png`, query: {}, headers: { host: '127.0.0.1:7480', 'content-type': 'image/png', 'content-length': '1234', 'if-none-match': '*' } },
+          { expiresIn: 600 },
+        )
+      }
+    },
+    // The two operations a URL cannot do without, on a canonical request of the real size.
+    'crypto floor (SHA-256 + HMAC)': async (n) => {
+      for (let i = 0; i < n; i++) {
+        const hash = createHash('sha256').update(`PUT\n/bench/a/${i}.png\n${CANONICAL_TAIL}`).digest('hex')
+        createHmac('sha256', key).update(`AWS4-HMAC-SHA256\n20261128T000000Z\n20261128/us-east-1/s3/aws4_request\n${hash}`).digest('hex')
+      }
+    },
+  }
+
+  const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]))
+  for (const [name, run] of Object.entries(contenders)) await run(200) // warm-up
+  for (let r = 0; r < rounds; r++) {
+    for (const [name, run] of Object.entries(contenders)) {
+      const start = process.hrtime.bigint()
+      const scale = (await run(perRound)) ?? 1
+      const ns = Number(process.hrtime.bigint() - start)
+      samples[name].push((ns / 1000 / perRound) * scale)
+    }
+  }
+  client.destroy()
+  await fake.close()
+  return Object.fromEntries(Object.entries(samples).map(([name, us]) => [name, mapRound(summarize(us))]))
+}
+
+function mapRound(s) {
+  return { ...s, min: round(s.min), median: round(s.median), max: round(s.max) }
+}
