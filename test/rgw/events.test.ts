@@ -1,0 +1,59 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3'
+import { afterAll, beforeAll, expect, it, vi } from 'vitest'
+import { createPresigner } from '../../src/core/presigner'
+import { createTestBucket, describeRgw, putRaw, rgwClientConfig } from '../helpers/rgw'
+import { s3Notification, snsEnvelope, viaEventBridge, viaSns, viaSqs } from '../helpers/s3-events'
+
+/**
+ * Completion for clients that vanish after uploading (handleS3Event), with objects really
+ * uploaded to RGW and the event envelopes AWS documents.
+ */
+describeRgw('handleS3Event against RGW', () => {
+  let t: Awaited<ReturnType<typeof createTestBucket>>
+  const onComplete = vi.fn((ctx: { key: string }) => ({ handled: ctx.key }))
+  let presigner: ReturnType<typeof createPresigner<string>>
+
+  beforeAll(async () => {
+    t = await createTestBucket('events')
+    presigner = createPresigner<string>({ bucket: t.bucket, s3: rgwClientConfig(), secret: 'events-secret-0123456789', authorize: ({ request }) => ({ id: request }), onComplete, maxFileSize: 1000 })
+  })
+  afterAll(() => t?.cleanup())
+
+  async function uploadedWithoutComplete(filename: string, user: string) {
+    const created = await presigner.create({ filename, contentType: 'text/plain', size: 5 }, user)
+    if (created.strategy !== 'single') throw new Error('expected single')
+    expect((await putRaw(created.url, { headers: created.headers, body: 'hello' })).status).toBe(200)
+    return created.key
+  }
+
+  it.each([
+    ['a direct notification', (b: string, k: string) => s3Notification(b, k)],
+    ['SNS', (b: string, k: string) => viaSns(s3Notification(b, k))],
+    ['SQS', (b: string, k: string) => viaSqs(s3Notification(b, k))],
+    ['SNS into SQS', (b: string, k: string) => viaSqs(snsEnvelope(s3Notification(b, k)))],
+    ['EventBridge', (b: string, k: string) => viaEventBridge(b, k)],
+  ])('completes an upload whose client vanished, from %s, with the uploader identity', async (_name, envelope) => {
+    onComplete.mockClear()
+    const key = await uploadedWithoutComplete('gone away+1.txt', 'carol')
+    const outcomes = await presigner.handleS3Event(envelope(t.bucket, key))
+    expect(outcomes).toEqual([{ key, status: 'completed', result: { handled: key } }])
+    expect(onComplete).toHaveBeenCalledWith(expect.objectContaining({ key, size: 5, contentType: 'text/plain', identity: { id: 'carol' }, source: 'event', request: undefined }))
+  })
+
+  it('ignores objects that were not uploaded through the package, and other buckets', async () => {
+    onComplete.mockClear()
+    await t.client.send(new PutObjectCommand({ Bucket: t.bucket, Key: 'direct.txt', Body: 'x', ContentType: 'text/plain', Metadata: { 'presign-nonce': 'forged' } }))
+    const outcomes = await presigner.handleS3Event({ Records: [...s3Notification(t.bucket, 'direct.txt').Records, ...s3Notification('another-bucket', 'a.txt').Records] })
+    expect(outcomes).toEqual([{ key: 'direct.txt', status: 'ignored', reason: expect.stringMatching(/not uploaded through/) }])
+    expect(onComplete).not.toHaveBeenCalled()
+  })
+
+  it('removes an object of ours that breaks the rules (over maxFileSize), without running the hook', async () => {
+    onComplete.mockClear()
+    const key = await uploadedWithoutComplete('ok.txt', 'carol')
+    const strict = createPresigner<string>({ bucket: t.bucket, s3: rgwClientConfig(), secret: 'events-secret-0123456789', authorize: () => true, onComplete, maxFileSize: 2 })
+    expect(await strict.handleS3Event(s3Notification(t.bucket, key))).toEqual([{ key, status: 'rejected', reason: expect.stringMatching(/maxFileSize/) }])
+    expect(onComplete).not.toHaveBeenCalled()
+    expect(await presigner.handleS3Event(s3Notification(t.bucket, key))).toEqual([{ key, status: 'ignored', reason: expect.stringMatching(/no longer exists/) }])
+  })
+})
