@@ -106,8 +106,8 @@ export async function createTestBucket(prefix = 'test') {
 }
 
 /** Drives a presigned URL with plain fetch, keeping S3's answer (status, headers, XML) for the test. */
-export async function putRaw(url: string, init: { method?: string; headers?: Record<string, string>; body?: BodyInit }) {
-  const res = await fetch(url, { method: init.method ?? 'PUT', headers: init.headers ?? {}, ...(init.body === undefined ? {} : { body: init.body }) })
+export async function putRaw(url: string, init: { method?: string; headers?: Record<string, string>; body?: BodyInit | Uint8Array }) {
+  const res = await fetch(url, { method: init.method ?? 'PUT', headers: init.headers ?? {}, ...(init.body === undefined ? {} : { body: init.body as BodyInit }) })
   return { status: res.status, headers: res.headers, text: await res.text() }
 }
 

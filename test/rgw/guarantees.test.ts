@@ -364,7 +364,7 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
       const post = async (size: number) => {
         const form = new FormData()
         for (const [k, v] of Object.entries(params.fields as Record<string, string>)) form.append(k, v)
-        form.append('file', new Blob([bytes(size)], { type: 'text/plain' }), 'p.txt')
+        form.append('file', new Blob([new Uint8Array(bytes(size))], { type: 'text/plain' }), 'p.txt')
         const res = await fetch(params.url, { method: 'POST', body: form })
         return { status: res.status, text: await res.text() }
       }
