@@ -40,6 +40,18 @@ describeRgw('handleS3Event against RGW', () => {
     expect(onComplete).toHaveBeenCalledWith(expect.objectContaining({ key, size: 5, contentType: 'text/plain', identity: { id: 'carol' }, source: 'event', request: undefined }))
   })
 
+  it('the SQS Lambda example completes an upload from an SQS delivery', async () => {
+    onComplete.mockClear()
+    const key = await uploadedWithoutComplete('from-lambda.txt', 'dave')
+    // @ts-expect-error: a plain JavaScript example, imported as users would run it
+    const { createHandler } = await import('../../examples/s3-events/handler.mjs')
+    const handler = createHandler({ bucket: t.bucket, s3: rgwClientConfig(), secret: 'events-secret-0123456789', onComplete })
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {})
+    expect(await handler(viaSqs(s3Notification(t.bucket, key)))).toEqual([{ key, status: 'completed', result: { handled: key } }])
+    log.mockRestore()
+    expect(onComplete).toHaveBeenCalledWith(expect.objectContaining({ key, identity: { id: 'dave' }, source: 'event' }))
+  })
+
   it('ignores objects that were not uploaded through the package, and other buckets', async () => {
     onComplete.mockClear()
     await t.client.send(new PutObjectCommand({ Bucket: t.bucket, Key: 'direct.txt', Body: 'x', ContentType: 'text/plain', Metadata: { 'presign-nonce': 'forged' } }))
