@@ -2,7 +2,7 @@
 // Ceph RGW) vs our presign flow (create, PUT straight to RGW, complete). Needs RGW; it is
 // started with scripts/start-rgw.sh when installed and not running.
 import { execFileSync, spawn } from 'node:child_process'
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import { summarize, round } from './_stats.mjs'
 
 const ENDPOINT = process.env.S3_TEST_ENDPOINT ?? 'http://127.0.0.1:7480'
@@ -77,6 +77,13 @@ export async function benchProxy({ rounds = 3 } = {}) {
       results[name] = { 'app CPU seconds per 100 MB': s(cpu, 3), 'app peak RSS (MiB)': s(rss, 1) }
     }
   } finally {
+    // RGW's test cluster keeps objects in RAM (2 GiB): leave nothing behind.
+    for (;;) {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }))
+      if (!page.Contents?.length) break
+      await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: page.Contents.map((o) => ({ Key: o.Key })) } }))
+    }
+    await client.send(new DeleteBucketCommand({ Bucket: bucket }))
     client.destroy()
     rgw.stop()
   }

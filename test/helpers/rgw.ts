@@ -14,40 +14,64 @@ import { describe, it } from 'vitest'
 
 /**
  * The real S3 server of the integration suites: Ceph RADOS Gateway on loopback, started by
- * `.ci/run` or `npm run rgw:start`. When it is not reachable, RGW suites fail in CI and are
- * skipped with a printed reason elsewhere: a check never passes because nothing ran.
+ * `.ci/run` or `npm run rgw:start` (no vitest globalSetup starts it). When it is not reachable,
+ * RGW suites fail in CI and are skipped with a printed reason elsewhere: a check never passes
+ * because nothing ran.
+ *
+ * Env: S3_TEST_ENDPOINT, S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY (defaults: scripts/start-rgw.sh's).
  */
 
 export const RGW_ENDPOINT = process.env.S3_TEST_ENDPOINT ?? 'http://127.0.0.1:7480'
+export const RGW_REGION = 'us-east-1'
 const ACCESS_KEY = process.env.S3_TEST_ACCESS_KEY ?? 'AKIATESTTESTTEST0001'
 const SECRET_KEY = process.env.S3_TEST_SECRET_KEY ?? 'testsecrettestsecrettestsecret0001'
 
 let available: Promise<boolean> | undefined
+let unavailableReason = ''
 
+/** Whether anything answers an HTTP GET at the endpoint (2 s timeout; checked once per test file). */
 export function rgwAvailable(): Promise<boolean> {
   available ??= fetch(RGW_ENDPOINT, { signal: AbortSignal.timeout(2000) }).then(
-    (res) => res.status < 500,
-    () => false,
+    async (res) => {
+      await res.arrayBuffer().catch(() => {})
+      if (res.status < 500) return true
+      unavailableReason = `HTTP ${res.status}`
+      return false
+    },
+    (err: unknown) => {
+      const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } }
+      unavailableReason = e.name === 'TimeoutError' ? 'no answer within 2 s' : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err))
+      return false
+    },
   )
   return available
 }
 
 let warned = false
 
-/** `describe` for suites that need RGW (top-level await keeps the choice synchronous). */
+/**
+ * `describe` for suites that need RGW. The helper awaits `rgwAvailable()` at its top level
+ * (vitest 4 runs test files as ES modules), so importing files get a synchronous choice:
+ * a real `describe`; in CI a suite with one failing test; elsewhere `describe.skip` plus one warning.
+ */
 export const describeRgw: (name: string, fn: () => void) => void = (await rgwAvailable())
   ? (name, fn) => describe(name, fn)
   : process.env.CI
     ? (name) =>
         describe(name, () => {
           it('needs Ceph RGW', () => {
-            throw new Error(`Ceph RGW is not reachable at ${RGW_ENDPOINT}; CI must start it with scripts/start-rgw.sh`)
+            throw new Error(
+              `Ceph RGW is not reachable at ${RGW_ENDPOINT} (${unavailableReason}); CI must start it with scripts/start-rgw.sh`,
+            )
           })
         })
     : (name, fn) => {
         if (!warned) {
           warned = true
-          console.warn(`[rgw] SKIPPED: Ceph RGW is not reachable at ${RGW_ENDPOINT}. Install it and run \`npm run rgw:start\` (see README, Testing).`)
+          console.warn(
+            `[rgw] SKIPPED: Ceph RGW is not reachable at ${RGW_ENDPOINT} (${unavailableReason}). ` +
+              'Install it and run `npm run rgw:start` (see README, Testing); with CI set this is a failure.',
+          )
         }
         describe.skip(name, fn)
       }
@@ -56,8 +80,9 @@ export function rgwClientConfig(): S3ClientConfig {
   return {
     endpoint: RGW_ENDPOINT,
     forcePathStyle: true,
-    region: 'us-east-1',
+    region: RGW_REGION,
     credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+    // Without these the SDK signs CRC32-of-nothing into presigned PUT/UploadPart URLs (FACTS.md).
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   }
@@ -67,47 +92,94 @@ export function rgwClient(): S3Client {
   return new S3Client(rgwClientConfig())
 }
 
-/** A uniquely named bucket with the CORS rule browsers need (ETag and Location exposed). */
-export async function createTestBucket(prefix = 'test') {
+/** `<prefix>-<10 hex>`: lowercase, 3-63 chars, starts and ends with a letter or digit. */
+export function testBucketName(prefix = 'test'): string {
+  const p = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 40)
+    .replace(/-+$/, '')
+  return `${p || 'test'}-${randomBytes(5).toString('hex')}`
+}
+
+export interface TestBucket {
+  bucket: string
+  client: S3Client
+  /** Aborts open multipart uploads, deletes every object, deletes the bucket. Idempotent. */
+  cleanup: () => Promise<void>
+}
+
+/**
+ * A uniquely named bucket (parallel test files never collide) with the CORS rule browsers need:
+ * any origin; GET, PUT, POST, HEAD, DELETE; any request header; ETag and Location exposed.
+ */
+export async function createTestBucket(prefix = 'test'): Promise<TestBucket> {
   const client = rgwClient()
-  const bucket = `${prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 30)}-${randomBytes(5).toString('hex')}`
+  const bucket = testBucketName(prefix)
   await client.send(new CreateBucketCommand({ Bucket: bucket }))
-  await client.send(
-    new PutBucketCorsCommand({
-      Bucket: bucket,
-      CORSConfiguration: {
-        CORSRules: [
-          {
-            AllowedOrigins: ['*'],
-            AllowedMethods: ['GET', 'PUT', 'POST', 'HEAD', 'DELETE'],
-            AllowedHeaders: ['*'],
-            ExposeHeaders: ['ETag', 'Location'],
-            MaxAgeSeconds: 600,
-          },
-        ],
-      },
-    }),
-  )
+  let done = false
   async function cleanup() {
-    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }))
-    for (const u of uploads.Uploads ?? []) {
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId })).catch(() => {})
+    if (done) return
+    for (let keyMarker: string | undefined, idMarker: string | undefined; ; ) {
+      const page = await client.send(
+        new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: idMarker }),
+      )
+      for (const u of page.Uploads ?? []) {
+        await client
+          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }))
+          .catch(() => {})
+      }
+      if (!page.IsTruncated) break
+      keyMarker = page.NextKeyMarker
+      idMarker = page.NextUploadIdMarker
     }
     for (;;) {
+      // Always the first page: every round deletes what it listed.
       const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }))
       const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }))
       if (keys.length === 0) break
-      await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }))
+      const res = await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }))
+      if (res.Errors?.length) throw new Error(`cleanup of ${bucket}: ${res.Errors.map((e) => `${e.Key}: ${e.Code}`).join(', ')}`)
     }
     await client.send(new DeleteBucketCommand({ Bucket: bucket }))
+    done = true
     client.destroy()
+  }
+  try {
+    await client.send(
+      new PutBucketCorsCommand({
+        Bucket: bucket,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: ['*'],
+              AllowedMethods: ['GET', 'PUT', 'POST', 'HEAD', 'DELETE'],
+              AllowedHeaders: ['*'],
+              ExposeHeaders: ['ETag', 'Location'],
+              MaxAgeSeconds: 600,
+            },
+          ],
+        },
+      }),
+    )
+  } catch (err) {
+    await cleanup().catch(() => {})
+    throw err
   }
   return { bucket, client, cleanup }
 }
 
 /** Drives a presigned URL with plain fetch, keeping S3's answer (status, headers, XML) for the test. */
-export async function putRaw(url: string, init: { method?: string; headers?: Record<string, string>; body?: BodyInit | Uint8Array }) {
-  const res = await fetch(url, { method: init.method ?? 'PUT', headers: init.headers ?? {}, ...(init.body === undefined ? {} : { body: init.body as BodyInit }) })
+export async function putRaw(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: BodyInit | Uint8Array } = {},
+): Promise<{ status: number; headers: Headers; text: string }> {
+  const res = await fetch(url, {
+    method: init.method ?? 'PUT',
+    headers: init.headers ?? {},
+    ...(init.body === undefined ? {} : { body: init.body as BodyInit }),
+  })
   return { status: res.status, headers: res.headers, text: await res.text() }
 }
 
