@@ -20,7 +20,8 @@ import { listen } from './helpers/targets'
  */
 
 const MiB = 1024 * 1024
-const UPLOAD_TIMEOUT = 25_000
+/** Bounded in the page, under vitest's 30 s, so a hung upload fails with Uppy's and the servers' logs. */
+const UPLOAD_TIMEOUT = 20_000
 
 /** Deterministic pseudo-random bytes (xorshift32); the same source runs in the page and here. */
 const PRNG_SOURCE = `function pseudoRandomBytes(size, seed) {
@@ -35,7 +36,6 @@ const PRNG_SOURCE = `function pseudoRandomBytes(size, seed) {
   return new Uint8Array(words.buffer, 0, size)
 }`
 const pseudoRandomBytes = new Function(`${PRNG_SOURCE}; return pseudoRandomBytes`)() as (size: number, seed: number) => Uint8Array
-
 
 interface PageResult {
   timedOut: boolean

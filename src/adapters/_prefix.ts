@@ -14,3 +14,13 @@ export function stripPrefix(path: string, prefix: string): string | undefined {
   if (path === prefix) return '/'
   return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined
 }
+
+/** The option of the adapters that have no mount path of their own (Koa, fetch). */
+export interface PrefixOption {
+  /**
+   * The path the routes are served under.
+   * @default ''
+   * @example '/uploads'
+   */
+  prefix?: string
+}

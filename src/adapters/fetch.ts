@@ -2,19 +2,12 @@ import { PresignError } from '../core/errors'
 import { createPresigner } from '../core/presigner'
 import type { Identity, PresignOptions } from '../core/options'
 import { readFetchJson } from './_body'
-import { normalizePrefix, stripPrefix } from './_prefix'
+import { type PrefixOption, normalizePrefix, stripPrefix } from './_prefix'
 
 export { PresignError, isPresignError } from '../core/errors'
 export type { PresignOptions } from '../core/options'
 
-export interface FetchPresignOptions<Id extends Identity = Identity, Result = unknown> extends PresignOptions<Request, Id, Result> {
-  /**
-   * The path the routes are served under.
-   * @default ''
-   * @example '/uploads'
-   */
-  prefix?: string
-}
+export interface FetchPresignOptions<Id extends Identity = Identity, Result = unknown> extends PresignOptions<Request, Id, Result>, PrefixOption {}
 
 /**
  * A `(Request) => Promise<Response>` handler for Hono, Next.js route handlers, Bun and Deno.

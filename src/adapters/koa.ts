@@ -2,19 +2,12 @@ import type { Context, Next } from 'koa'
 import { createPresigner } from '../core/presigner'
 import type { Identity, PresignOptions } from '../core/options'
 import { readNodeJson } from './_body'
-import { normalizePrefix, stripPrefix } from './_prefix'
+import { type PrefixOption, normalizePrefix, stripPrefix } from './_prefix'
 
 export { PresignError, isPresignError } from '../core/errors'
 export type { PresignOptions } from '../core/options'
 
-export interface KoaPresignOptions<Id extends Identity = Identity, Result = unknown> extends PresignOptions<Context, Id, Result> {
-  /**
-   * The path the routes are served under.
-   * @default ''
-   * @example '/uploads'
-   */
-  prefix?: string
-}
+export interface KoaPresignOptions<Id extends Identity = Identity, Result = unknown> extends PresignOptions<Context, Id, Result>, PrefixOption {}
 
 /**
  * Koa 2 and 3 middleware serving every upload route under `prefix`. Hooks receive the Koa

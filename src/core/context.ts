@@ -88,7 +88,10 @@ export async function resume<Req, Id extends Identity>(ctx: Context<Req, Id, any
   return { claims, identity }
 }
 
-/** What every new upload starts with: an authorized caller, a file within the rules, a valid key. */
+/**
+ * What every new upload starts with: an authorized caller, a file within the rules, a valid key,
+ * and the claims its token will seal (strategies add theirs).
+ */
 export async function begin<Req, Id extends Identity>(ctx: Context<Req, Id, any>, file: FileInfo, request: Req) {
   const { o } = ctx
   const identity = await authorize(ctx, 'upload', request, { file })
@@ -100,7 +103,15 @@ export async function begin<Req, Id extends Identity>(ctx: Context<Req, Id, any>
   }
   const key = o.keyFor ? await o.keyFor({ request, identity, file }) : defaultKey(o.keyPrefix, file.filename)
   assertValidKey(key)
-  return { identity, key, nonce: ctx.tags.seal(idOf(identity)) }
+  const claims: UploadClaims = {
+    k: key,
+    s: file.size,
+    t: file.contentType,
+    i: idOf(identity),
+    n: ctx.tags.seal(idOf(identity)),
+    e: Math.floor(Date.now() / 1000) + o.tokenExpiresIn,
+  }
+  return { identity, claims }
 }
 
 /**

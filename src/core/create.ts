@@ -2,7 +2,7 @@ import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3'
 import type { CreateResponse } from '../wire'
 import { NONCE_METADATA, asChecksum, asContentType, asMetadata, asObject, asSize, asString, formatBytes } from './_input'
 import { partCountFor, partSizeFor } from './_parts'
-import { type Context, begin, expiresAt, idOf } from './context'
+import { type Context, begin, expiresAt } from './context'
 import { PresignError } from './errors'
 import { type FileInfo, type Identity, MAX_SINGLE_SIZE } from './options'
 import type { UploadClaims } from './token'
@@ -31,20 +31,13 @@ export async function create<Req>(ctx: Context<Req>, body: unknown, request: Req
     }
   }
 
-  const { identity, key, nonce } = await begin(ctx, file, request)
+  const { claims: base } = await begin(ctx, file, request)
   const singleLimit = Math.min(o.maxFileSize, MAX_SINGLE_SIZE)
   if (file.size > singleLimit) {
     throw new PresignError('file_too_large', `This file is ${formatBytes(file.size)}; the limit is ${formatBytes(singleLimit)}.`)
   }
-  const claims: UploadClaims = {
-    k: key,
-    s: file.size,
-    t: file.contentType,
-    i: idOf(identity),
-    n: nonce,
-    e: Math.floor(Date.now() / 1000) + o.tokenExpiresIn,
-    ...(checksum ? { c: checksum } : {}),
-  }
+  const claims: UploadClaims = { ...base, ...(checksum ? { c: checksum } : {}) }
+  const { k: key, n: nonce } = claims
   const { url, headers } = await ctx.signer.putObject(
     {
       key,
@@ -62,7 +55,8 @@ export async function create<Req>(ctx: Context<Req>, body: unknown, request: Req
 /** Starts a multipart upload on S3. `file.size` is -1 when the client does not declare it (Uppy). */
 export async function startMultipart<Req>(ctx: Context<Req>, file: FileInfo, request: Req, checksum?: string) {
   const { o } = ctx
-  const { identity, key, nonce } = await begin(ctx, file, request)
+  const { claims: base } = await begin(ctx, file, request)
+  const { k: key, n: nonce } = base
   const created = await ctx.s3((client, options) =>
     client.send(
       new CreateMultipartUploadCommand({
@@ -77,16 +71,6 @@ export async function startMultipart<Req>(ctx: Context<Req>, file: FileInfo, req
   )
   if (!created.UploadId) throw new PresignError('storage_error', 'The storage service did not start the upload.')
   const partSize = file.size >= 0 ? partSizeFor(file.size, o.partSize) : undefined
-  const claims: UploadClaims = {
-    k: key,
-    u: created.UploadId,
-    s: file.size,
-    t: file.contentType,
-    i: idOf(identity),
-    n: nonce,
-    e: Math.floor(Date.now() / 1000) + o.tokenExpiresIn,
-    ...(partSize ? { p: partSize } : {}),
-    ...(checksum ? { c: checksum } : {}),
-  }
+  const claims: UploadClaims = { ...base, u: created.UploadId, ...(partSize ? { p: partSize } : {}), ...(checksum ? { c: checksum } : {}) }
   return { claims, token: ctx.tokens.seal(claims) }
 }

@@ -60,7 +60,7 @@ export function uppyRoutes<Req>(ctx: Context<Req>): RouteTable<Req> {
             size: -1,
             metadata: uppyMetadata(queryMetadata(req.query)),
           }
-          const { key, nonce } = await begin(ctx, file, req.request)
+          const { k: key, n: nonce } = (await begin(ctx, file, req.request)).claims
           const { url, fields } = await ctx.signer.postObject(
             { key, contentType: file.contentType, maxSize: Math.min(o.maxFileSize, MAX_SINGLE_SIZE), metadata: { ...file.metadata, [NONCE_METADATA]: nonce } },
             o.expiresIn,
