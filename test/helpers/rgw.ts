@@ -29,13 +29,18 @@ const SECRET_KEY = process.env.S3_TEST_SECRET_KEY ?? 'testsecrettestsecrettestse
 let available: Promise<boolean> | undefined
 let unavailableReason = ''
 
-/** Whether anything answers an HTTP GET at the endpoint (2 s timeout; checked once per test file). */
+/**
+ * Whether an S3 server answers an anonymous GET at the endpoint (2 s timeout; checked once per
+ * test file). RGW lists the anonymous user's (no) buckets; AWS-like stores answer an XML
+ * `<Error>`. Any other HTTP server on the port (a dev server, a sandbox's egress interceptor
+ * answering 404 for every address) does not count: the suites would fail confusingly.
+ */
 export function rgwAvailable(): Promise<boolean> {
   available ??= fetch(RGW_ENDPOINT, { signal: AbortSignal.timeout(2000) }).then(
     async (res) => {
-      await res.arrayBuffer().catch(() => {})
-      if (res.status < 500) return true
-      unavailableReason = `HTTP ${res.status}`
+      const body = await res.text().catch(() => '')
+      if (res.status < 500 && /<ListAllMyBucketsResult[\s>]|<Error>\s*<Code>/.test(body)) return true
+      unavailableReason = `HTTP ${res.status} from a server that does not speak S3 (server: ${res.headers.get('server') ?? 'unknown'})`
       return false
     },
     (err: unknown) => {
