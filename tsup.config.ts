@@ -6,6 +6,7 @@ export default defineConfig({
     express: 'src/adapters/express.ts',
     koa: 'src/adapters/koa.ts',
     fetch: 'src/adapters/fetch.ts',
+    client: 'src/client/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -13,6 +13,7 @@ const entries: Record<string, string[]> = {
   's3-presign-middleware/express': ['presignMiddleware', 'PresignError', 'isPresignError'],
   's3-presign-middleware/koa': ['presignMiddleware', 'PresignError', 'isPresignError'],
   's3-presign-middleware/fetch': ['createFetchHandler', 'PresignError', 'isPresignError'],
+  's3-presign-middleware/client': ['uploadFile', 'UploadError'],
 }
 
 function run(code: string, type: 'commonjs' | 'module'): string {

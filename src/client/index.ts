@@ -1,0 +1,3 @@
+export { UploadError, uploadFile } from './upload'
+export type { ResumeStorage, UploadOptions, UploadProgress } from './upload'
+export type { CompleteResponse, CreateResponse, ErrorBody, MultipartCreateResponse, SingleCreateResponse } from '../wire'
