@@ -51,6 +51,11 @@ describe.each(EXAMPLES)('the %s example', (name) => {
     expect(script.status).toBe(200)
     expect(script.headers.get('content-type')).toMatch(/javascript/)
     expect(await script.text()).toContain('/uploads')
+
+    const client = await fetch(`${app.url}/client.js`)
+    expect(client.status).toBe(200)
+    expect(client.headers.get('content-type')).toMatch(/javascript/)
+    expect(await client.text()).toMatch(/export\s*\{[^}]*uploadFile/)
   })
 
   it('uploads a file straight to storage, lists it, and downloads the same bytes', async () => {

@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import express from 'express'
 import { presignMiddleware } from 's3-presign-middleware/express'
+import { CLIENT_JS } from '../_shared/client-asset.mjs'
 import { startS3 } from '../_shared/embedded-s3.mjs'
 
 const PUBLIC_DIR = fileURLToPath(new URL('../_shared/public/', import.meta.url))
@@ -39,6 +40,7 @@ export async function start({ port = Number(process.env.PORT ?? 3000), host = '1
     res.json(await listFiles(client, bucket))
   })
 
+  app.get('/client.js', (_req, res) => res.type('text/javascript').sendFile(CLIENT_JS))
   app.use(express.static(PUBLIC_DIR))
 
   app.use((error, _req, res, _next) => {

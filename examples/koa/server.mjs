@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url'
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
 import Koa from 'koa'
 import { presignMiddleware } from 's3-presign-middleware/koa'
+import { CLIENT_JS } from '../_shared/client-asset.mjs'
 import { startS3 } from '../_shared/embedded-s3.mjs'
 
 const PUBLIC_DIR = new URL('../_shared/public/', import.meta.url)
@@ -16,6 +17,7 @@ const PAGES = {
   '/': ['index.html', 'text/html; charset=utf-8'],
   '/index.html': ['index.html', 'text/html; charset=utf-8'],
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
+  '/client.js': [pathToFileURL(CLIENT_JS).href, 'text/javascript; charset=utf-8'],
 }
 
 /**

@@ -1,5 +1,6 @@
-// Plain browser JS for the demo page: create → PUT straight to storage → complete.
-// The package's client helper does the same (and multipart); this file shows the wire protocol.
+// Plain browser JS for the demo page, using the package's client (served by the app as /client.js).
+import { uploadFile } from '/client.js'
+
 const UPLOADS = '/uploads'
 
 const form = document.querySelector('#form')
@@ -8,17 +9,6 @@ const button = document.querySelector('#upload')
 const progress = document.querySelector('#progress')
 const status = document.querySelector('#status')
 const files = document.querySelector('#files')
-
-// Headers a page may not set; the browser sends its own (Content-Length is the file's size).
-const FORBIDDEN_HEADERS = new Set([
-  'accept-charset', 'accept-encoding', 'access-control-request-headers', 'access-control-request-method',
-  'connection', 'content-length', 'cookie', 'cookie2', 'date', 'dnt', 'expect', 'host', 'keep-alive',
-  'origin', 'referer', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'via',
-])
-const forbidden = (name) => {
-  const lower = name.toLowerCase()
-  return FORBIDDEN_HEADERS.has(lower) || lower.startsWith('proxy-') || lower.startsWith('sec-')
-}
 
 fileInput.addEventListener('change', () => {
   button.disabled = !fileInput.files?.length
@@ -44,68 +34,26 @@ form.addEventListener('submit', async (event) => {
   }
 })
 
+/**
+ * The package's client does the whole upload: create, one PUT or parallel parts straight to
+ * storage, complete. Progress comes from XHR upload events.
+ */
 async function upload(file) {
-  const contentType = file.type || 'application/octet-stream'
   showStatus('Preparing the upload…')
   setProgress(0)
-  const created = await postJson('/create', { filename: file.name, contentType, size: file.size })
-
-  if (created.strategy !== 'single') {
-    // Large files go multipart: the package's client helper handles that, this page does not.
-    // Release the multipart upload the server just started.
-    postJson('/abort', { token: created.token }).catch(() => {})
-    throw new Error(`${file.name} is ${formatBytes(file.size)}: files this large go multipart, which this demo page does not do.`)
-  }
-
-  await put(file, created)
-  showStatus('Checking the upload…')
-  return postJson('/complete', { token: created.token })
-}
-
-/** PUTs the file to the presigned URL with exactly the signed headers, reporting progress. */
-function put(file, { method, url, headers }) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest()
-    xhr.open(method, url)
-    for (const [name, value] of Object.entries(headers ?? {})) {
-      if (!forbidden(name)) xhr.setRequestHeader(name, value)
-    }
-    xhr.upload.onprogress = (event) => {
-      const total = event.lengthComputable ? event.total : file.size
-      setProgress(total ? (event.loaded / total) * 100 : 0)
-      showStatus(`${Math.floor(total ? (event.loaded / total) * 100 : 0)}% · ${formatBytes(event.loaded)} of ${formatBytes(total)}`)
-    }
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
-        setProgress(100)
-        resolve()
-      } else {
-        // Storage answers in XML; its <Code> is enough to tell what went wrong.
-        const code = /<Code>([^<]+)<\/Code>/.exec(xhr.responseText ?? '')?.[1]
-        reject(new Error(`Storage refused the upload (HTTP ${xhr.status}${code ? ` ${code}` : ''}).`))
-      }
-    }
-    xhr.onerror = () => reject(new Error('The upload to storage failed: network error or CORS not allowed on the bucket.'))
-    xhr.onabort = () => reject(new Error('The upload was cancelled.'))
-    xhr.send(file)
-  })
-}
-
-/** POSTs JSON to an upload route; errors come back as `{ code, message }`. */
-async function postJson(route, body) {
-  let response
   try {
-    response = await fetch(UPLOADS + route, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
+    return await uploadFile(file, {
+      endpoint: UPLOADS,
+      onProgress: ({ loaded, total }) => {
+        const percent = total ? (loaded / total) * 100 : 100
+        setProgress(percent)
+        showStatus(`${Math.floor(percent)}% · ${formatBytes(loaded)} of ${formatBytes(total)}`)
+      },
     })
-  } catch {
-    throw new Error('The server could not be reached.')
+  } catch (error) {
+    // UploadError carries the server's message (safe to show) or what storage answered.
+    throw new Error(error.message || 'The upload failed.')
   }
-  const data = await response.json().catch(() => ({}))
-  if (!response.ok) throw new Error(data.message || `The server answered ${response.status}.`)
-  return data
 }
 
 async function refreshFiles() {
