@@ -41,7 +41,9 @@ async function verifyObject(ctx: Context, claims: UploadClaims, size: number | u
     throw new PresignError('verification_failed', 'The object at this key was not written by this upload.')
   }
   const problem =
-    size !== undefined && head.ContentLength !== size
+    (head.ContentLength ?? 0) > ctx.o.maxFileSize
+      ? `The uploaded file is ${head.ContentLength} bytes, over the limit of ${ctx.o.maxFileSize}.`
+      : size !== undefined && head.ContentLength !== size
       ? `The uploaded file is ${head.ContentLength ?? 0} bytes, not the ${size} bytes declared.`
       : head.ContentType !== claims.t
         ? `The uploaded file's type is ${head.ContentType ?? 'missing'}, not the declared ${claims.t}.`
@@ -61,8 +63,9 @@ export async function completeUpload<Req, Result>(
   claims: UploadClaims,
   identity: Identity | true,
   request: Req,
+  clientParts?: unknown,
 ): Promise<CompleteResponse<Result>> {
-  const size = claims.u ? await finishMultipart(ctx, claims) : claims.s
+  const size = claims.u ? await finishMultipart(ctx, claims, clientParts) : claims.s
   const head = await verifyObject(ctx, claims, size >= 0 ? size : undefined)
   const { [NONCE_METADATA]: _tag, ...metadata } = head.Metadata ?? {}
   const etag = head.ETag ?? ''
@@ -75,8 +78,9 @@ export async function completeUpload<Req, Result>(
 
 /** `POST /complete` */
 export async function complete<Req, Result>(ctx: Context<Req, any, Result>, body: unknown, request: Req) {
-  const { claims, identity } = await resume(ctx, 'complete', asObject(body).token, request)
-  return completeUpload(ctx, claims, identity, request)
+  const input = asObject(body)
+  const { claims, identity } = await resume(ctx, 'complete', input.token, request)
+  return completeUpload(ctx, claims, identity, request, input.parts)
 }
 
 /** `POST /abort`: cancels a multipart upload (idempotent); a single upload has nothing to cancel. */

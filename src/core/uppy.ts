@@ -100,7 +100,7 @@ export function uppyRoutes<Req>(ctx: Context<Req>): RouteTable<Req> {
             const { PartNumber, ETag } = asObject(part)
             if (!Number.isInteger(PartNumber) || typeof ETag !== 'string') throw bad('Each part needs a `PartNumber` and an `ETag`.')
           }
-          const done = await completeUpload(ctx, claims, identity, req.request)
+          const done = await completeUpload(ctx, claims, identity, req.request, parts)
           const location = (await ctx.signer.getObject(claims.k, 60)).split('?')[0]
           return json({ location, key: done.key, bucket: o.bucket, result: done.result })
         },
