@@ -7,6 +7,7 @@ export default defineConfig({
     koa: 'src/adapters/koa.ts',
     fetch: 'src/adapters/fetch.ts',
     client: 'src/client/index.ts',
+    cli: 'src/cli/bin.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

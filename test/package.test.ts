@@ -48,6 +48,12 @@ describe('the built package', () => {
     expect(out.trim()).toBe('true')
   })
 
+  it('ships the doctor as the package binary', () => {
+    const bin = JSON.parse(execFileSync(process.execPath, ['-p', "JSON.stringify(require('./package.json').bin)"], { encoding: 'utf8' }))
+    const out = execFileSync(process.execPath, [bin['s3-presign-middleware'], '--help'], { encoding: 'utf8' })
+    expect(out).toMatch(/Usage: s3-presign-middleware doctor --bucket/)
+  })
+
   it('refuses to start without a secret, naming the fix', () => {
     expect(() => run(`require('s3-presign-middleware/express').presignMiddleware({ bucket: 'b', authorize: () => true })`, 'commonjs')).toThrow(
       /\[s3-presign-middleware\] `secret` is required/,
