@@ -30,6 +30,8 @@ export async function start({ port = Number(process.env.PORT ?? 3000), host = '1
       // A real app returns the logged-in user ({ id }) here, or false to refuse.
       authorize: () => true,
       maxFileSize: 5 * 1024 ** 3,
+      // Files over 8 MiB go in parallel parts (default: over 100 MiB), so the demo shows multipart.
+      multipart: { threshold: 8 * 1024 ** 2 },
       onComplete: ({ key }) => ({ downloadUrl: '/uploads/download?key=' + encodeURIComponent(key) }),
     }),
   )
