@@ -103,6 +103,13 @@ describe('the fast signer against getSignedUrl', () => {
 })
 
 describe('the query signer', () => {
+  it.each(['\u00a0x', 'a\vb', 'a\fb', '  a  b  ', 'a\t\tb', 'a\r\nb', ' x'])('canonicalizes the header value %j as the SDK does', async (value) => {
+    const config: S3ClientConfig = { region: 'us-east-1', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' }, endpoint: 'http://127.0.0.1:7480', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+    const input = { key: 'k', contentType: 'text/plain', size: 1, ifNoneMatch: false, metadata: { note: value } }
+    const d = new Date('2026-11-28T12:00:00Z')
+    expect(await createFastSigner('b', config).putObject(input, 60, d)).toEqual(await createSdkSigner('b', config).putObject(input, 60, d))
+  })
+
   it("reproduces AWS's documented presigned GET example", () => {
     // docs.aws.amazon.com, "Authenticating Requests: Using Query Parameters (AWS Signature Version 4)"
     const url = createQuerySigner()(

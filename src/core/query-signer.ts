@@ -46,6 +46,14 @@ export function encodeKey(key: string): string {
     .join('/')
 }
 
+/**
+ * A header value as SigV4 (and the SDK) canonicalizes it: CR/LF become spaces, runs of spaces and
+ * tabs one space, one space off each end. Not `trim()`: other whitespace (NBSP, VT, FF) is kept.
+ */
+function canonicalValue(value: string): string {
+  return /[\r\n\t]|  |^ | $/.test(value) ? value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '') : value
+}
+
 let lastSecond = Number.NaN
 let lastAmzDate = ''
 
@@ -119,8 +127,7 @@ export function createQuerySigner() {
 
     let canonicalHeaders = ''
     for (const name of shape.headerNames) {
-      const value = (name === 'host' ? req.host : req.headers[name]!).trim()
-      canonicalHeaders += `${name}:${/\s\s|[\t\n\r\f\v]/.test(value) ? value.replace(/\s+/g, ' ') : value}\n`
+      canonicalHeaders += `${name}:${canonicalValue(name === 'host' ? req.host : req.headers[name]!)}\n`
     }
 
     const amz: Record<string, string> = {
