@@ -13,7 +13,7 @@ import { s3Config, startFakeS3 } from './_fake-s3.mjs'
 // The query signer alone is internal (not a package export): bundle it from source for the bench.
 async function loadQuerySigner() {
   const { build } = await import('esbuild')
-  const out = await build({ entryPoints: [new URL('../src/core/query-signer.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'node', write: false })
+  const out = await build({ entryPoints: [new URL('../src/core/signing/sigv4-query.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'node', write: false })
   return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`)
 }
 

@@ -1,6 +1,5 @@
-export { createPresigner } from './core/presigner'
+export { createPresigner, handleS3Event } from './core/presigner'
 export type { CoreRequest, CoreResponse, Presigner, S3EventOutcome } from './core/presigner'
-export { handleS3Event } from './core/handle-s3-event'
 export { PresignError, isPresignError } from './core/errors'
 export { sanitizeFilename } from './core/keys'
 export type {
@@ -12,4 +11,22 @@ export type {
   KeyForContext,
   PresignOptions,
 } from './core/options'
-export * from './wire'
+export { ERROR_STATUS, MAX_BODY_BYTES, partCountFor, partLength } from './wire'
+export type {
+  AbortRequest,
+  CompleteRequest,
+  CompleteResponse,
+  CreateRequest,
+  CreateResponse,
+  DownloadRequest,
+  DownloadResponse,
+  ErrorBody,
+  ErrorCode,
+  ListPartsRequest,
+  ListPartsResponse,
+  MultipartCreateResponse,
+  SignedPart,
+  SignPartsRequest,
+  SignPartsResponse,
+  SingleCreateResponse,
+} from './wire'

@@ -1,6 +1,6 @@
 /**
  * Wire types: the JSON bodies of every route, shared by the server and the browser client.
- * Browser-safe: types and constants only, no runtime imports.
+ * Browser-safe: types, constants and the part arithmetic both sides share; no imports.
  */
 
 /** Every error code the server answers with, mapped to its HTTP status in one place. */
@@ -128,3 +128,17 @@ export interface DownloadResponse {
 
 /** The largest JSON body any route accepts (a 10,000-part complete fits). */
 export const MAX_BODY_BYTES = 1024 * 1024
+
+/** How many parts a `size`-byte file has in parts of `partSize` (at least one). */
+export function partCountFor(size: number, partSize: number): number {
+  return Math.max(1, Math.ceil(size / partSize))
+}
+
+/**
+ * The exact length of part `n` (1-based) of a `size`-byte file: `partSize` for every part but
+ * the last. The server signs this length into each part URL; the client slices the file by it.
+ */
+export function partLength(n: number, size: number, partSize: number): number {
+  const count = partCountFor(size, partSize)
+  return n < count ? partSize : size - partSize * (count - 1)
+}

@@ -96,7 +96,7 @@ const kinds = {
   // The floor: bare node:http, JSON.parse, the query signer alone, JSON.stringify.
   async 'floor-node-http'() {
     const { build } = await import('esbuild')
-    const out = await build({ entryPoints: [new URL('../../src/core/query-signer.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'node', write: false })
+    const out = await build({ entryPoints: [new URL('../../src/core/signing/sigv4-query.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'node', write: false })
     const { createQuerySigner, encodeKey } = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`)
     const presign = createQuerySigner()
     const host = new URL(fake.endpoint).host

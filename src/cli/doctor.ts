@@ -9,7 +9,7 @@ import {
   PutPublicAccessBlockCommand,
   type S3Client,
 } from '@aws-sdk/client-s3'
-import { s3Code, s3Status } from '../core/s3'
+import { s3Code, s3Status } from '../core/storage'
 
 /**
  * The bucket doctor: checks what direct browser uploads need (CORS for the app's origin, the

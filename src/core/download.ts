@@ -1,13 +1,16 @@
 import type { DownloadResponse } from '../wire'
-import { asObject } from './_input'
-import { type Context, authorize, expiresAt } from './context'
+import { authorize } from './auth'
+import { asObject } from './input'
 import { assertValidKey } from './keys'
+import type { Core } from './presigner'
+import { expiresAt } from './start'
 
 /** `POST /download` (and `GET /download?key=`): a presigned GET once `authorize` allows the key. */
-export async function download<Req>(ctx: Context<Req>, body: unknown, request: Req): Promise<DownloadResponse> {
+export async function download<Req>(core: Core<Req>, body: unknown, request: Req): Promise<DownloadResponse> {
+  const { expiresIn } = core.config
   const key = asObject(body).key
   assertValidKey(key)
-  await authorize(ctx, 'download', request, { key })
-  const url = await ctx.signer.getObject(key, ctx.o.expiresIn)
-  return { url, expiresAt: expiresAt(ctx.o.expiresIn) }
+  await authorize(core, 'download', request, { key })
+  const url = await core.signer.getObject(key, expiresIn)
+  return { url, expiresAt: expiresAt(expiresIn) }
 }

@@ -41,3 +41,25 @@ export function isPresignError(value: unknown): value is PresignError {
 export function configError(message: string): Error {
   return new TypeError(`[s3-presign-middleware] ${message}`)
 }
+
+/** A 400 naming what is wrong with the request. */
+export function badRequest(message: string): PresignError {
+  return new PresignError('invalid_request', message)
+}
+
+/**
+ * `authorize` refused by throwing. A `PresignError`, or an error with a 4xx `status`
+ * (Koa's `ctx.throw(401)`, http-errors), keeps its status and message; anything else is a
+ * plain 403 so that internals never reach the client.
+ */
+export function refusalFrom(error: unknown): PresignError {
+  if (isPresignError(error)) return error
+  const e = (error ?? {}) as { status?: unknown; statusCode?: unknown; message?: unknown; expose?: unknown }
+  const status = e.status ?? e.statusCode
+  const safe = typeof e.message === 'string' && e.message.length > 0 && e.expose !== false ? e.message : undefined
+  if (status === 401) return new PresignError('unauthorized', safe ?? 'Log in to do this.', { cause: error })
+  if (typeof status === 'number' && status >= 400 && status < 500 && safe) {
+    return new PresignError('forbidden', safe, { cause: error })
+  }
+  return new PresignError('forbidden', 'You are not allowed to do this.', { cause: error })
+}

@@ -1,15 +1,30 @@
 import type { CompleteResponse, CreateResponse, DownloadResponse, ListPartsResponse, SignPartsResponse } from '../wire'
-import { abort, complete } from './complete'
-import { createContext } from './context'
-import { create } from './create'
+import { type Config, resolveConfig } from './config'
 import { download } from './download'
-import { type S3EventOutcome, handleS3Event } from './events'
-import { listParts, signParts } from './multipart'
+import { abort, complete } from './finish'
 import type { Identity, PresignOptions } from './options'
+import { listParts, signParts } from './parts'
 import { type CoreRequest, type CoreResponse, createHandler } from './routes'
+import { type S3EventOutcome, completeFromS3Event } from './s3-events'
+import { type Signer, createSigner } from './signing/signer'
+import { create } from './start'
+import { type Storage, createStorage } from './storage'
+import { type ObjectTagger, type TokenSealer, createObjectTagger, createTokenSealer } from './token'
 
 export type { CoreRequest, CoreResponse } from './routes'
-export type { S3EventOutcome } from './events'
+export type { S3EventOutcome } from './s3-events'
+
+/**
+ * Everything built once from the options and shared by every action: the per-request path only
+ * handles the request.
+ */
+export interface Core<Req = any, Id extends Identity = any, Result = any> {
+  config: Config<Req, Id, Result>
+  storage: Storage
+  signer: Signer
+  tokens: TokenSealer
+  tags: ObjectTagger
+}
 
 /** The framework-free core. Every method takes the framework's request for the hooks. */
 export interface Presigner<Req = unknown, Result = unknown> {
@@ -53,15 +68,33 @@ export interface Presigner<Req = unknown, Result = unknown> {
 export function createPresigner<Req = unknown, Id extends Identity = Identity, Result = unknown>(
   options: PresignOptions<Req, Id, Result>,
 ): Presigner<Req, Result> {
-  const ctx = createContext(options)
-  return {
-    handle: createHandler(ctx),
-    create: (body, request) => create(ctx, body, request),
-    signParts: (body, request) => signParts(ctx, body, request),
-    listParts: (body, request) => listParts(ctx, body, request),
-    complete: (body, request) => complete(ctx, body, request),
-    abort: (body, request) => abort(ctx, body, request),
-    download: (body, request) => download(ctx, body, request),
-    handleS3Event: (event) => handleS3Event(ctx, event),
+  const config = resolveConfig(options)
+  const storage = createStorage(config.bucket, config.s3, config.region, config.timeout)
+  const core: Core<Req, Id, Result> = {
+    config,
+    storage,
+    signer: createSigner(config.bucket, storage.signingConfig),
+    tokens: createTokenSealer(config.secrets),
+    tags: createObjectTagger(config.secrets),
   }
+  return {
+    handle: createHandler(core),
+    create: (body, request) => create(core, body, request),
+    signParts: (body, request) => signParts(core, body, request),
+    listParts: (body, request) => listParts(core, body, request),
+    complete: (body, request) => complete(core, body, request),
+    abort: (body, request) => abort(core, body, request),
+    download: (body, request) => download(core, body, request),
+    handleS3Event: (event) => completeFromS3Event(core, event),
+  }
+}
+
+/**
+ * `presigner.handleS3Event(event)` as a function, for handlers that get the presigner passed in.
+ *
+ * @example
+ * export const handler = (event) => handleS3Event(presigner, event)   // AWS Lambda on SQS
+ */
+export function handleS3Event<Result>(presigner: Presigner<any, Result>, event: unknown): Promise<S3EventOutcome<Result>[]> {
+  return presigner.handleS3Event(event)
 }

@@ -1,11 +1,11 @@
 import type { ErrorBody } from '../wire'
-import { complete, abort } from './complete'
-import type { Context } from './context'
-import { create } from './create'
 import { download } from './download'
 import { PresignError, isPresignError } from './errors'
-import { listParts, signParts } from './multipart'
-import { uppyRoutes } from './uppy'
+import { abort, complete } from './finish'
+import { listParts, signParts } from './parts'
+import type { Core } from './presigner'
+import { create } from './start'
+import { uppyRoutes } from './uppy-routes'
 
 /** A request as an adapter hands it to the core. */
 export interface CoreRequest<Req = unknown> {
@@ -27,13 +27,13 @@ export interface CoreResponse {
   body?: unknown
 }
 
-export type Route<Req> = (req: CoreRequest<Req>, params: Record<string, string>) => Promise<CoreResponse>
-export type RouteTable<Req> = Array<[pattern: string, methods: Partial<Record<string, Route<Req>>>]>
+type Route<Req> = (req: CoreRequest<Req>, params: Record<string, string>) => Promise<CoreResponse>
+type RouteTable<Req> = Array<[pattern: string, methods: Partial<Record<string, Route<Req>>>]>
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }
 
 /** A JSON response; URLs carry credentials, so nothing is cached. */
-export function json(body: unknown, status = 200): CoreResponse {
+function json(body: unknown, status = 200): CoreResponse {
   return { status, headers: { ...JSON_HEADERS }, body }
 }
 
@@ -42,11 +42,11 @@ export function json(body: unknown, status = 200): CoreResponse {
  * is not a route (adapters pass it on); `PresignError`s become JSON error responses; any other
  * error is thrown for the host framework.
  */
-export function createHandler<Req>(ctx: Context<Req>) {
+export function createHandler<Req>(core: Core<Req>) {
   const post =
-    (action: (ctx: Context<Req>, body: unknown, request: Req) => Promise<unknown>): Route<Req> =>
+    (action: (core: Core<Req>, body: unknown, request: Req) => Promise<unknown>): Route<Req> =>
     async (req) =>
-      json(await action(ctx, await req.readBody(), req.request))
+      json(await action(core, await req.readBody(), req.request))
 
   const match = compileRoutes<Req>([
     ['/create', { POST: post(create) }],
@@ -59,12 +59,15 @@ export function createHandler<Req>(ctx: Context<Req>) {
       {
         POST: post(download),
         GET: async (req) => {
-          const { url } = await download(ctx, { key: req.query.get('key') ?? undefined }, req.request)
+          const { url } = await download(core, { key: req.query.get('key') ?? undefined }, req.request)
           return { status: 302, headers: { location: url, 'cache-control': 'no-store' } }
         },
       },
     ],
-    ...uppyRoutes(ctx),
+    ...uppyRoutes(core).map(([pattern, methods]): RouteTable<Req>[number] => [
+      pattern,
+      Object.fromEntries(Object.entries(methods).map(([method, route]) => [method, async (req: CoreRequest<Req>, params: Record<string, string>) => json(await route(req, params))])),
+    ]),
   ])
 
   return async function handle(req: CoreRequest<Req>): Promise<CoreResponse | undefined> {

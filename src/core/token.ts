@@ -1,29 +1,70 @@
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto'
 import { PresignError } from './errors'
 
-/**
- * What a token seals. Short field names keep tokens small: they travel in every follow-up
- * call and, for Uppy, in URLs.
- */
-export interface UploadClaims {
-  /** object key */
-  k: string
-  /** multipart upload id (absent for single uploads) */
-  u?: string
-  /** declared size in bytes */
-  s: number
-  /** declared Content-Type */
-  t: string
-  /** identity id from `authorize`, null for an anonymous caller */
-  i: string | null
-  /** random nonce, also written into the object's metadata: proves an object is this upload's */
-  n: string
+/** What an upload token carries, as the code reads it. */
+export interface UploadToken {
+  /** the object key */
+  key: string
+  /** the multipart upload id (absent for single uploads) */
+  uploadId?: string
+  /** the declared size in bytes; undefined when the client did not declare it (Uppy) */
+  size?: number
+  /** the declared Content-Type */
+  contentType: string
+  /** the identity id `authorize` returned; null for an anonymous caller */
+  identityId: string | null
+  /** the object tag written into the object's metadata: proves an object is this upload's */
+  tag: string
   /** expiry, unix seconds */
-  e: number
-  /** part size (multipart only) */
-  p?: number
+  expiresAt: number
+  /** the part size (multipart with a declared size) */
+  partSize?: number
   /** base64 SHA-256 of the whole file, when the client gave one */
+  checksum?: string
+}
+
+/**
+ * The same, sealed. Short names keep tokens small: they travel in every follow-up call and,
+ * for Uppy, in URLs. `s: -1` is how version 1 said "size not declared".
+ */
+interface SealedClaims {
+  k: string
+  u?: string
+  s: number
+  t: string
+  i: string | null
+  n: string
+  e: number
+  p?: number
   c?: string
+}
+
+function toSealed(token: UploadToken): SealedClaims {
+  return {
+    k: token.key,
+    ...(token.uploadId === undefined ? {} : { u: token.uploadId }),
+    s: token.size ?? -1,
+    t: token.contentType,
+    i: token.identityId,
+    n: token.tag,
+    e: token.expiresAt,
+    ...(token.partSize === undefined ? {} : { p: token.partSize }),
+    ...(token.checksum === undefined ? {} : { c: token.checksum }),
+  }
+}
+
+function fromSealed(c: SealedClaims): UploadToken {
+  return {
+    key: c.k,
+    ...(typeof c.u === 'string' ? { uploadId: c.u } : {}),
+    ...(typeof c.s === 'number' && c.s >= 0 ? { size: c.s } : {}),
+    contentType: c.t,
+    identityId: c.i,
+    tag: c.n,
+    expiresAt: c.e,
+    ...(typeof c.p === 'number' ? { partSize: c.p } : {}),
+    ...(typeof c.c === 'string' ? { checksum: c.c } : {}),
+  }
 }
 
 const VERSION = 'v1'
@@ -31,9 +72,9 @@ const MAX_TOKEN_LENGTH = 8192
 
 /** Sign and verify tokens with one or more secrets: the first signs, every one verifies. */
 export interface TokenSealer {
-  seal(claims: UploadClaims): string
+  seal(token: UploadToken): string
   /** Throws `invalid_token` or `token_expired`. */
-  open(token: unknown, nowSeconds?: number): UploadClaims
+  open(token: unknown, nowSeconds?: number): UploadToken
 }
 
 export function createTokenSealer(secrets: readonly string[]): TokenSealer {
@@ -42,8 +83,8 @@ export function createTokenSealer(secrets: readonly string[]): TokenSealer {
   const mac = (key: Buffer, payload: string) => createHmac('sha256', key).update(payload).digest()
 
   return {
-    seal(claims) {
-      const payload = `${VERSION}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`
+    seal(token) {
+      const payload = `${VERSION}.${Buffer.from(JSON.stringify(toSealed(token))).toString('base64url')}`
       return `${payload}.${mac(keys[0]!, payload).toString('base64url')}`
     },
 
@@ -57,7 +98,7 @@ export function createTokenSealer(secrets: readonly string[]): TokenSealer {
       if (dot < 0 || !payload.startsWith(`${VERSION}.`) || signature.length !== 32) throw invalid()
       if (!keys.some((key) => timingSafeEqual(mac(key, payload), signature))) throw invalid()
 
-      let claims: UploadClaims
+      let claims: SealedClaims
       try {
         claims = JSON.parse(Buffer.from(payload.slice(VERSION.length + 1), 'base64url').toString('utf8'))
       } catch {
@@ -69,7 +110,7 @@ export function createTokenSealer(secrets: readonly string[]): TokenSealer {
       if (claims.e <= nowSeconds) {
         throw new PresignError('token_expired', 'This upload has expired: start it again.')
       }
-      return claims
+      return fromSealed(claims)
     },
   }
 }
@@ -77,6 +118,9 @@ export function createTokenSealer(secrets: readonly string[]): TokenSealer {
 function invalid() {
   return new PresignError('invalid_token', 'This upload token is not valid.')
 }
+
+/** The user-metadata name of the object tag (`x-amz-meta-presign-nonce` on the wire). */
+export const OBJECT_TAG_METADATA = 'presign-nonce'
 
 /**
  * The tag written into every uploaded object's metadata (`x-amz-meta-presign-nonce`): unique per
@@ -87,7 +131,7 @@ function invalid() {
 export interface ObjectTagger {
   seal(identityId: string | null): string
   /** The identity id sealed in the tag (null: anonymous), or undefined if the tag is not ours. */
-  open(tag: unknown): { i: string | null } | undefined
+  open(tag: unknown): { identityId: string | null } | undefined
 }
 
 // IVs come from a pooled CSPRNG buffer: one syscall per 341 uploads instead of one each.
@@ -123,7 +167,7 @@ export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
           decipher.setAuthTag(raw.subarray(raw.length - 16))
           const plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()])
           const value = JSON.parse(plain.toString('utf8')) as { i?: unknown }
-          if (value.i === null || typeof value.i === 'string') return { i: value.i }
+          if (value.i === null || typeof value.i === 'string') return { identityId: value.i }
         } catch {
           // not sealed with this key
         }
@@ -131,4 +175,10 @@ export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
       return undefined
     },
   }
+}
+
+/** An object's user metadata without our tag: what hooks and clients see. */
+export function withoutTag(metadata: Record<string, string> | undefined): Record<string, string> {
+  const { [OBJECT_TAG_METADATA]: _tag, ...rest } = metadata ?? {}
+  return rest
 }

@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { partCountFor, partLength, partSizeFor } from '../src/core/_parts'
-import { createPresigner } from '../src/core/presigner'
-import type { PresignOptions } from '../src/core/options'
+import { partCountFor, partLength, partSizeFor } from '../../src/core/limits'
+import { createPresigner } from '../../src/core/presigner'
+import type { PresignOptions } from '../../src/core/options'
 
 const MiB = 1024 ** 2
 const GiB = 1024 ** 3

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { describeBrowser, launchBrowser } from './helpers/browser'
+import { describeBrowser, launchBrowser } from '../helpers/browser'
 
 /** Boots examples/uppy (Uppy Dashboard on the middleware, embedded s3rver) and uploads through it. */
 
@@ -10,7 +10,7 @@ beforeAll(async () => {
   vi.stubEnv('S3_ENDPOINT', undefined)
   vi.stubEnv('DEMO_S3_PORT', '0')
   // @ts-expect-error: a plain JavaScript example, imported as users would run it
-  const example = await import('../examples/uppy/server.mjs')
+  const example = await import('../../examples/uppy/server.mjs')
   app = await example.start({ port: 0 })
 }, 60_000)
 afterAll(async () => {

@@ -1,8 +1,7 @@
-import { NONCE_METADATA } from './_input'
-import { deleteObject, headObject } from './complete'
-import type { Context } from './context'
-import type { Identity } from './options'
+import { judgeObject, runOnComplete } from './finish'
 import { keyProblem } from './keys'
+import type { Core } from './presigner'
+import { OBJECT_TAG_METADATA } from './token'
 
 /**
  * S3 Event Notifications, as delivered directly (Lambda), through SNS, through SQS (raw or with
@@ -33,9 +32,10 @@ function parse(text: string): unknown {
 
 type Loose = Record<string, any>
 
-export function createdObjects(event: unknown, depth = 0): CreatedObject[] {
+/** The objects an S3 event notification says were created, from any of its envelopes. */
+export function parseS3Event(event: unknown, depth = 0): CreatedObject[] {
   if (depth > 4) return []
-  if (typeof event === 'string') return createdObjects(parse(event), depth + 1)
+  if (typeof event === 'string') return parseS3Event(parse(event), depth + 1)
   if (typeof event !== 'object' || event === null) return []
   const e = event as Loose
 
@@ -47,13 +47,13 @@ export function createdObjects(event: unknown, depth = 0): CreatedObject[] {
         const key = typeof record.s3.object?.key === 'string' ? decodeKey(record.s3.object.key) : undefined
         return record.eventName.startsWith('ObjectCreated:') && typeof bucket === 'string' && key ? [{ bucket, key }] : []
       }
-      if (record.Sns && typeof record.Sns.Message === 'string') return createdObjects(record.Sns.Message, depth + 1)
-      if (typeof record.body === 'string') return createdObjects(record.body, depth + 1) // SQS
+      if (record.Sns && typeof record.Sns.Message === 'string') return parseS3Event(record.Sns.Message, depth + 1)
+      if (typeof record.body === 'string') return parseS3Event(record.body, depth + 1) // SQS
       return []
     })
   }
   // SNS notification (an SQS message body when raw delivery is off)
-  if (e.Type === 'Notification' && typeof e.Message === 'string') return createdObjects(e.Message, depth + 1)
+  if (e.Type === 'Notification' && typeof e.Message === 'string') return parseS3Event(e.Message, depth + 1)
   // EventBridge
   if (e.source === 'aws.s3' && e['detail-type'] === 'Object Created' && typeof e.detail === 'object' && e.detail) {
     const bucket = e.detail.bucket?.name
@@ -74,41 +74,28 @@ export interface S3EventOutcome<Result = unknown> {
 /**
  * Completion for clients that vanished before calling `complete`. An object counts as ours only
  * if its sealed tag opens; its size and type were enforced by S3 through the signed URL, and
- * are checked again against the options here.
+ * are judged again against the options here.
  */
-export async function handleS3Event<Req, Result>(ctx: Context<Req, any, Result>, event: unknown): Promise<S3EventOutcome<Result>[]> {
+export async function completeFromS3Event<Req, Result>(core: Core<Req, any, Result>, event: unknown): Promise<S3EventOutcome<Result>[]> {
   const outcomes: S3EventOutcome<Result>[] = []
-  for (const { bucket, key } of createdObjects(event)) {
-    if (bucket === ctx.o.bucket) outcomes.push(await completeFromEvent(ctx, key))
+  for (const { bucket, key } of parseS3Event(event)) {
+    if (bucket === core.config.bucket) outcomes.push(await completeObject(core, key))
   }
   return outcomes
 }
 
-async function completeFromEvent<Req, Result>(ctx: Context<Req, any, Result>, key: string): Promise<S3EventOutcome<Result>> {
-  const { o } = ctx
-  const head = await headObject(ctx, key)
-  if (!head) return { key, status: 'ignored', reason: 'The object no longer exists.' }
-  const tag = ctx.tags.open(head.Metadata?.[NONCE_METADATA])
+async function completeObject<Req, Result>(core: Core<Req, any, Result>, key: string): Promise<S3EventOutcome<Result>> {
+  const { config } = core
+  const object = await core.storage.head(key)
+  if (!object) return { key, status: 'ignored', reason: 'The object no longer exists.' }
+  const tag = core.tags.open(object.metadata[OBJECT_TAG_METADATA])
   if (!tag) return { key, status: 'ignored', reason: 'The object was not uploaded through s3-presign-middleware.' }
-  const size = head.ContentLength ?? 0
-  const contentType = head.ContentType ?? ''
-  const problem = keyProblem(key) ?? (size > o.maxFileSize ? 'It is over maxFileSize.' : !ctx.typeAllowed(contentType) ? 'Its type is not allowed.' : undefined)
+  const problem = (keyProblem(key) ? `Its key ${keyProblem(key)}.` : undefined) ?? judgeObject(object, { maxFileSize: config.maxFileSize, contentType: config.typeAllowed })
   if (problem) {
-    await deleteObject(ctx, key)
+    await core.storage.delete(key)
     return { key, status: 'rejected', reason: `${problem} It was removed.` }
   }
-  const { [NONCE_METADATA]: _tag, ...metadata } = head.Metadata ?? {}
-  const result = o.onComplete
-    ? await o.onComplete({
-        request: undefined as Req,
-        identity: tag.i === null ? true : { id: tag.i },
-        key,
-        size,
-        contentType,
-        etag: head.ETag ?? '',
-        metadata,
-        source: 'event',
-      })
-    : undefined
-  return { key, status: 'completed', result: (result ?? null) as Result }
+  const identity = tag.identityId === null ? (true as const) : { id: tag.identityId }
+  const result = await runOnComplete(core, key, object, { source: 'event', request: undefined, identity })
+  return { key, status: 'completed', result }
 }

@@ -2,9 +2,9 @@ import { DeleteObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/clien
 import { mockClient } from 'aws-sdk-client-mock'
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { PresignOptions } from '../src/core/options'
-import { PresignError } from '../src/core/errors'
-import { targets } from './helpers/targets'
+import type { PresignOptions } from '../../src/core/options'
+import { PresignError } from '../../src/core/errors'
+import { targets } from '../helpers/targets'
 
 /**
  * The contract every adapter keeps (SPEC §4), run through Express 4/5, Koa 2/3 and fetch, with

@@ -2,12 +2,12 @@ import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListO
 import express from 'express'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { presignMiddleware } from '../src/adapters/express'
-import type { PresignOptions } from '../src/core/options'
-import { bundleForBrowser, describeBrowser, launchBrowser } from './helpers/browser'
-import { type EtagProxy, startEtagProxy } from './helpers/etag-proxy'
-import { RGW_ENDPOINT, createTestBucket, describeRgw, rgwClientConfig } from './helpers/rgw'
-import { listen } from './helpers/targets'
+import { presignMiddleware } from '../../src/adapters/express'
+import type { PresignOptions } from '../../src/core/options'
+import { bundleForBrowser, describeBrowser, launchBrowser } from '../helpers/browser'
+import { type EtagProxy, startEtagProxy } from '../helpers/etag-proxy'
+import { RGW_ENDPOINT, createTestBucket, describeRgw, rgwClientConfig } from '../helpers/rgw'
+import { listen } from '../helpers/targets'
 
 /**
  * The unmodified `@uppy/core` + `@uppy/aws-s3` v5 client, bundled with esbuild and run in

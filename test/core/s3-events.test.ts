@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createdObjects } from '../src/core/events'
-import { createObjectTagger } from '../src/core/token'
-import { s3Notification, snsEnvelope, viaEventBridge, viaSns, viaSqs } from './helpers/s3-events'
+import { parseS3Event as createdObjects } from '../../src/core/s3-events'
+import { createObjectTagger } from '../../src/core/token'
+import { s3Notification, snsEnvelope, viaEventBridge, viaSns, viaSqs } from '../helpers/s3-events'
 
 const key = 'users/42/a photo+1 é.png'
 
@@ -35,8 +35,8 @@ describe('object tags', () => {
   it('seal is unique per upload and opens to the identity id', () => {
     const a = tagger.seal('alice')
     expect(a).not.toBe(tagger.seal('alice'))
-    expect(tagger.open(a)).toEqual({ i: 'alice' })
-    expect(tagger.open(tagger.seal(null))).toEqual({ i: null })
+    expect(tagger.open(a)).toEqual({ identityId: 'alice' })
+    expect(tagger.open(tagger.seal(null))).toEqual({ identityId: null })
   })
 
   it('does not show the identity in the tag', () => {
@@ -50,6 +50,6 @@ describe('object tags', () => {
   it('refuses a tag sealed with another secret, accepts a rotated one', () => {
     const old = createObjectTagger(['old-secret-0123456789'])
     expect(tagger.open(old.seal('x'))).toBeUndefined()
-    expect(createObjectTagger(['new-secret-0123456789', 'old-secret-0123456789']).open(old.seal('x'))).toEqual({ i: 'x' })
+    expect(createObjectTagger(['new-secret-0123456789', 'old-secret-0123456789']).open(old.seal('x'))).toEqual({ identityId: 'x' })
   })
 })

@@ -11,9 +11,9 @@ import { mockClient } from 'aws-sdk-client-mock'
 import fc from 'fast-check'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { keyProblem } from '../src/core/keys'
-import type { PresignOptions } from '../src/core/options'
-import { listen, targets } from './helpers/targets'
+import { keyProblem } from '../../src/core/keys'
+import type { PresignOptions } from '../../src/core/options'
+import { listen, targets } from '../helpers/targets'
 
 /**
  * Property-based fuzzing of every route through every adapter (SPEC §5.6): whatever arrives,

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import request from 'supertest'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { PresignOptions } from '../src/core/options'
-import { targets } from './helpers/targets'
+import type { PresignOptions } from '../../src/core/options'
+import { targets } from '../helpers/targets'
 
 /**
  * Storage faults RGW cannot be made to show, from a fake S3 endpoint on a real socket (so the

@@ -1,9 +1,9 @@
 import type { S3ClientConfig } from '@aws-sdk/client-s3'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createFastSigner } from '../src/core/fast-signer'
-import { createQuerySigner, encodeKey } from '../src/core/query-signer'
-import { createSdkSigner } from '../src/core/sign'
+import { createSigner as createFastSigner } from '../../src/core/signing/signer'
+import { createQuerySigner, encodeKey } from '../../src/core/signing/sigv4-query'
+import { createSdkSigner } from '../../src/core/signing/sdk-signer'
 
 /**
  * SPEC §5.8: the purpose-built signer produces byte-identical URLs to `getSignedUrl` (through

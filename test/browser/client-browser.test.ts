@@ -3,10 +3,10 @@ import { GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s
 import express from 'express'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { presignMiddleware } from '../src/adapters/express'
-import { describeBrowser, launchBrowser } from './helpers/browser'
-import { createTestBucket, describeRgw, rgwClientConfig } from './helpers/rgw'
-import { listen } from './helpers/targets'
+import { presignMiddleware } from '../../src/adapters/express'
+import { describeBrowser, launchBrowser } from '../helpers/browser'
+import { createTestBucket, describeRgw, rgwClientConfig } from '../helpers/rgw'
+import { listen } from '../helpers/targets'
 
 /**
  * The built client (`dist/client.js`, as browsers get it) in headless Chromium, through the
@@ -44,7 +44,7 @@ describeRgw('the client in Chromium against RGW', () => {
       t = await createTestBucket('client-browser')
       const app = express()
       app.use('/uploads', presignMiddleware({ bucket: t.bucket, s3: rgwClientConfig(), secret: 'client-browser-secret-0123', authorize: () => ({ id: 'b' }), multipart: { threshold: 5 * MiB } }))
-      app.get('/client.js', (_req, res) => res.type('text/javascript').sendFile(new URL('../dist/client.js', import.meta.url).pathname))
+      app.get('/client.js', (_req, res) => res.type('text/javascript').sendFile(new URL('../../dist/client.js', import.meta.url).pathname))
       app.get('/', (_req, res) => res.type('html').send(PAGE))
       server = await listen(app)
       browser = await launchBrowser()

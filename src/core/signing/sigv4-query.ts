@@ -3,9 +3,9 @@ import { createHash, createHmac } from 'node:crypto'
 /**
  * The hot path: SigV4 query signing (presigned URLs) for S3 without the SDK's middleware stack.
  * One SHA-256 of the canonical request and one HMAC with the signing key, which is derived once
- * per (secret, day, region) and cached. The SDK stays the oracle: test/sigv4.differential.test.ts
+ * per (secret, day, region) and cached. The SDK stays the oracle: test/core/signing.differential.test.ts
  * proves these URLs byte-identical to `getSignedUrl`'s for random keys, dates, regions, session
- * tokens and every header we sign, and the SDK still resolves the endpoint (see `fast-signer.ts`).
+ * tokens and every header we sign, and the SDK still resolves the endpoint (see `signer.ts`).
  */
 
 export interface Credentials {
@@ -33,7 +33,7 @@ export interface QueryToSign {
 }
 
 /** RFC 3986 escaping exactly as the SDK's `escapeUri`. */
-export function escapeUri(value: string): string {
+function escapeUri(value: string): string {
   const encoded = encodeURIComponent(value)
   return /[!'()*]/.test(encoded) ? encoded.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : encoded
 }

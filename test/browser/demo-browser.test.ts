@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { createHash, randomBytes } from 'node:crypto'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, expect, it, vi } from 'vitest'
-import { describeBrowser, launchBrowser } from './helpers/browser'
-import { RGW_ENDPOINT, createTestBucket, describeRgw, rgwClientConfig } from './helpers/rgw'
+import { describeBrowser, launchBrowser } from '../helpers/browser'
+import { RGW_ENDPOINT, createTestBucket, describeRgw, rgwClientConfig } from '../helpers/rgw'
 
 /**
  * The demo page as a person uses it, in headless Chromium, with the Express example on Ceph RGW
@@ -25,7 +25,7 @@ describeRgw('the demo page on RGW', () => describeBrowser('in Chromium', () => {
     vi.stubEnv('S3_ACCESS_KEY_ID', credentials.accessKeyId)
     vi.stubEnv('S3_SECRET_ACCESS_KEY', credentials.secretAccessKey)
     // @ts-expect-error: a plain JavaScript example, imported as a user would run it
-    const { start } = await import('../examples/express/server.mjs')
+    const { start } = await import('../../examples/express/server.mjs')
     demo = await start({ port: 0 })
     browser = await launchBrowser()
   })

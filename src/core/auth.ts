@@ -1,0 +1,42 @@
+import { PresignError, refusalFrom } from './errors'
+import type { Action, FileInfo, Identity } from './options'
+import type { Core } from './presigner'
+import type { UploadToken } from './token'
+
+/** The id tokens and tags are bound to: the identity's, or null for an anonymous caller. */
+export function identityIdOf(identity: Identity | true): string | null {
+  return identity === true ? null : identity.id
+}
+
+/** Asks `authorize`; a refusal becomes a 401/403 `PresignError`. */
+export async function authorize<Req, Id extends Identity>(
+  core: Core<Req, Id>,
+  action: Action,
+  request: Req,
+  extra: { key?: string; file?: FileInfo },
+): Promise<Id | true> {
+  let verdict: Id | boolean
+  try {
+    verdict = await core.config.authorize({ action, request, ...extra })
+  } catch (error) {
+    throw refusalFrom(error)
+  }
+  if (verdict === true) return true
+  if (verdict === false || verdict === undefined || verdict === null) {
+    throw new PresignError('forbidden', 'You are not allowed to do this.')
+  }
+  if (typeof verdict !== 'object' || typeof verdict.id !== 'string' || verdict.id.length === 0) {
+    throw new TypeError('[s3-presign-middleware] `authorize` must return `{ id: string, ... }`, `true` or `false`.')
+  }
+  return verdict
+}
+
+/** Follow-up calls: the token must be intact, alive, and the caller the one who started. */
+export async function resumeUpload<Req, Id extends Identity>(core: Core<Req, Id>, action: Action, sealed: unknown, request: Req) {
+  const upload: UploadToken = core.tokens.open(sealed)
+  const identity = await authorize(core, action, request, { key: upload.key })
+  if (identityIdOf(identity) !== upload.identityId) {
+    throw new PresignError('identity_mismatch', 'This upload belongs to another user.')
+  }
+  return { upload, identity }
+}

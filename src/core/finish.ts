@@ -1,0 +1,188 @@
+import type { CompleteResponse } from '../wire'
+import { resumeUpload } from './auth'
+import { PresignError, badRequest, isPresignError } from './errors'
+import { asObject } from './input'
+import { MAX_PARTS, formatBytes, partCountFor } from './limits'
+import type { CompleteContext, Identity } from './options'
+import { partsOnS3, uploadIdOf } from './parts'
+import type { Core } from './presigner'
+import type { StoredObject, StoredPart } from './storage'
+import { OBJECT_TAG_METADATA, type UploadToken, withoutTag } from './token'
+
+/**
+ * Finishing an upload, whichever door it comes through (native `complete`, Uppy's complete, S3
+ * events): the object is judged against what its upload claimed, one that breaks a rule and
+ * that this upload wrote is removed, and only then does `onComplete` run.
+ */
+
+/** What an object must be. */
+export interface Expected {
+  maxFileSize: number
+  /** the declared size, when one was declared */
+  size?: number
+  /** the declared type (exact), or a predicate on it (events: the allowed types) */
+  contentType: string | ((contentType: string) => boolean)
+  /** base64 SHA-256, checked where the store reports one */
+  checksum?: string
+}
+
+/** Why an object does not meet what was expected of it, or undefined when it does. Pure. */
+export function judgeObject(object: StoredObject, expected: Expected): string | undefined {
+  if (object.size > expected.maxFileSize) return `The uploaded file is ${object.size} bytes, over the limit of ${expected.maxFileSize} (maxFileSize).`
+  if (expected.size !== undefined && object.size !== expected.size) return `The uploaded file is ${object.size} bytes, not the ${expected.size} bytes declared.`
+  const type = object.contentType ?? ''
+  if (typeof expected.contentType === 'string' ? type !== expected.contentType : !expected.contentType(type)) {
+    return typeof expected.contentType === 'string'
+      ? `The uploaded file's type is ${object.contentType ?? 'missing'}, not the declared ${expected.contentType}.`
+      : `Its type ${object.contentType ?? '(missing)'} is not allowed.`
+  }
+  if (expected.checksum && object.checksumSha256 && object.checksumSha256 !== expected.checksum) {
+    return "The uploaded file's checksum does not match the declared one."
+  }
+  return undefined
+}
+
+/** Runs `onComplete` for a verified object; its return value goes to the client as `result`. */
+export async function runOnComplete<Req, Result>(
+  core: Core<Req, any, Result>,
+  key: string,
+  object: StoredObject,
+  from: Pick<CompleteContext<Req, any>, 'source' | 'request' | 'identity'>,
+): Promise<Result> {
+  const hook = core.config.onComplete
+  const context = { ...from, key, size: object.size, contentType: object.contentType ?? '', etag: object.etag, metadata: withoutTag(object.metadata) } as CompleteContext<Req, any>
+  const result = hook ? await hook(context) : undefined
+  return (result ?? null) as Result
+}
+
+/**
+ * Checks that the object at the token's key is this upload's (its sealed tag), of the declared
+ * size, type and checksum. A mismatching object that this upload wrote is deleted; one it did
+ * not write (e.g. the object an overwrite was refused for) is never touched.
+ */
+async function verifyUpload(core: Core, upload: UploadToken, size: number | undefined): Promise<StoredObject> {
+  const checksum = upload.checksum && !upload.uploadId ? upload.checksum : undefined
+  const object = await core.storage.head(upload.key, { checksum: checksum !== undefined })
+  if (!object) throw new PresignError('verification_failed', 'The file has not been uploaded to storage.')
+  if (object.metadata[OBJECT_TAG_METADATA] !== upload.tag) {
+    throw new PresignError('verification_failed', 'The object at this key was not written by this upload.')
+  }
+  const problem = judgeObject(object, {
+    maxFileSize: core.config.maxFileSize,
+    ...(size === undefined ? {} : { size }),
+    contentType: upload.contentType,
+    ...(checksum ? { checksum } : {}),
+  })
+  if (problem) {
+    await core.storage.delete(upload.key)
+    throw new PresignError('verification_failed', `${problem} It was removed.`)
+  }
+  return object
+}
+
+/** Finishes (multipart) and verifies an upload whose token was opened and checked, then runs `onComplete`. */
+export async function finishUpload<Req, Result>(
+  core: Core<Req, any, Result>,
+  upload: UploadToken,
+  identity: Identity | true,
+  request: Req,
+  clientParts?: unknown,
+): Promise<CompleteResponse<Result>> {
+  const size = upload.uploadId ? await finishMultipart(core, upload, clientParts) : upload.size
+  const object = await verifyUpload(core, upload, size)
+  const result = await runOnComplete(core, upload.key, object, { source: 'complete', request, identity })
+  return { key: upload.key, size: object.size, contentType: upload.contentType, etag: object.etag, result }
+}
+
+/** `POST /complete` */
+export async function complete<Req, Result>(core: Core<Req, any, Result>, body: unknown, request: Req) {
+  const input = asObject(body)
+  const { upload, identity } = await resumeUpload(core, 'complete', input.token, request)
+  return finishUpload(core, upload, identity, request, input.parts)
+}
+
+/** `POST /abort`: cancels a multipart upload (idempotent); a single upload has nothing to cancel. */
+export async function abort<Req>(core: Core<Req>, body: unknown, request: Req): Promise<Record<string, never>> {
+  const { upload } = await resumeUpload(core, 'abort', asObject(body).token, request)
+  if (upload.uploadId) await core.storage.abortMultipart(upload.key, upload.uploadId)
+  return {}
+}
+
+function alreadyExists() {
+  return new PresignError('already_exists', 'A file already exists at this key; it was not replaced.')
+}
+
+/**
+ * Completes a multipart upload after checking, from what S3 itself reports, that every part
+ * is there and that the whole is no larger than declared and than `maxFileSize`; an upload
+ * that is too large is aborted. Returns the object's size (undefined when not known yet).
+ */
+async function finishMultipart(core: Core, upload: UploadToken, clientParts?: unknown): Promise<number | undefined> {
+  const uploadId = uploadIdOf(upload)
+  let parts: StoredPart[] | 'unsupported'
+  try {
+    parts = await partsOnS3(core, upload)
+  } catch (error) {
+    // Already completed (a retried complete): the object, if it is ours, is verified next.
+    if (isPresignError(error) && error.code === 'upload_not_found') return upload.size
+    throw error
+  }
+  if (parts === 'unsupported') {
+    // A store without ListParts (s3rver, the demo store): complete from the client's list; the
+    // size is then checked on the finished object instead (verifyUpload removes it if over).
+    await completeOnS3(core, upload, uploadId, listedByClient(clientParts))
+    return upload.size
+  }
+  parts.sort((a, b) => a.partNumber - b.partNumber)
+  const total = parts.reduce((sum, p) => sum + p.size, 0)
+  const limit = upload.size !== undefined ? Math.min(upload.size, core.config.maxFileSize) : core.config.maxFileSize
+  if (total > limit) {
+    await core.storage.abortMultipart(upload.key, uploadId)
+    throw new PresignError('file_too_large', `The uploaded parts add up to ${formatBytes(total)}, over the limit of ${formatBytes(limit)}; the upload was aborted.`)
+  }
+  const expected = upload.size !== undefined && upload.partSize ? partCountFor(upload.size, upload.partSize) : parts.length
+  const missing = parts.length === 0 || parts.length !== expected || parts.some((p, i) => p.partNumber !== i + 1)
+  if (missing || (upload.size !== undefined && total !== upload.size)) {
+    throw new PresignError('verification_failed', `Storage holds ${parts.length} of ${expected} parts (${formatBytes(total)}); upload the missing parts, then complete again.`)
+  }
+  await completeOnS3(core, upload, uploadId, parts)
+  return total
+}
+
+/**
+ * CompleteMultipartUpload with `If-None-Match: *` unless overwriting. Stores that ignore the
+ * condition there (RGW) would replace an object, so look first. (A writer racing between this
+ * HEAD and the completion is not caught on such a store; AWS enforces the condition itself.)
+ */
+async function completeOnS3(core: Core, upload: UploadToken, uploadId: string, parts: StoredPart[]) {
+  const { overwrite } = core.config
+  if (!overwrite) {
+    const existing = await core.storage.head(upload.key)
+    if (existing && existing.metadata[OBJECT_TAG_METADATA] !== upload.tag) {
+      await core.storage.abortMultipart(upload.key, uploadId)
+      throw alreadyExists()
+    }
+  }
+  if ((await core.storage.completeMultipart(upload.key, uploadId, parts, !overwrite)) === 'exists') {
+    await core.storage.abortMultipart(upload.key, uploadId)
+    throw alreadyExists()
+  }
+}
+
+/** The `parts` a client sent to complete (`{ partNumber, etag }`, or Uppy's `{ PartNumber, ETag }`). */
+function listedByClient(parts: unknown): StoredPart[] {
+  if (!Array.isArray(parts) || parts.length === 0 || parts.length > MAX_PARTS) {
+    throw badRequest('This storage cannot list parts: send `parts` ([{ partNumber, etag }]) with complete.')
+  }
+  return parts
+    .map((p) => {
+      const part = asObject(p)
+      const partNumber = part.partNumber ?? part.PartNumber
+      const etag = part.etag ?? part.ETag
+      if (typeof partNumber !== 'number' || !Number.isInteger(partNumber) || partNumber < 1 || typeof etag !== 'string') {
+        throw badRequest('Each part needs a whole `partNumber` and an `etag`.')
+      }
+      return { partNumber, etag, size: 0 }
+    })
+    .sort((a, b) => a.partNumber - b.partNumber)
+}

@@ -1,0 +1,68 @@
+import type { ListPartsResponse, SignPartsResponse } from '../wire'
+import { resumeUpload } from './auth'
+import { PresignError, badRequest } from './errors'
+import { asChecksum, asObject } from './input'
+import { MAX_PARTS, MIN_PART_SIZE, partCountFor, partLength } from './limits'
+import type { Core } from './presigner'
+import type { PartToSign } from './signing/signer'
+import type { StoredPart } from './storage'
+import type { UploadToken } from './token'
+
+/** Signing and listing the parts of a multipart upload. */
+
+export function uploadIdOf(upload: UploadToken): string {
+  if (!upload.uploadId) throw badRequest('This is not a multipart upload.')
+  return upload.uploadId
+}
+
+/** The highest part number this upload may sign: S3 itself then refuses any other. */
+export function partLimit(core: Core, upload: UploadToken): number {
+  if (upload.size !== undefined && upload.partSize) return partCountFor(upload.size, upload.partSize)
+  return Math.min(MAX_PARTS, Math.max(1, Math.ceil(core.config.maxFileSize / MIN_PART_SIZE)))
+}
+
+/** Part `partNumber` to sign, after checking it is one this upload may have. */
+function partToSign(upload: UploadToken, limit: number, partNumber: unknown, checksum?: string): PartToSign {
+  const uploadId = uploadIdOf(upload)
+  if (typeof partNumber !== 'number' || !Number.isInteger(partNumber) || partNumber < 1 || partNumber > limit) {
+    throw badRequest(`Part numbers run from 1 to ${limit} for this upload.`)
+  }
+  const size = upload.size !== undefined && upload.partSize ? partLength(partNumber, upload.size, upload.partSize) : undefined
+  return { key: upload.key, uploadId, partNumber, ...(size === undefined ? {} : { size }), ...(checksum ? { checksum } : {}) }
+}
+
+/** One part URL; with a declared size its exact length is signed, so S3 refuses more. */
+export function signPart(core: Core, upload: UploadToken, partNumber: number) {
+  return core.signer.uploadPart(partToSign(upload, partLimit(core, upload), partNumber), core.config.expiresIn)
+}
+
+/** `POST /sign-parts` */
+export async function signParts<Req>(core: Core<Req>, body: unknown, request: Req): Promise<SignPartsResponse> {
+  const input = asObject(body)
+  const { upload } = await resumeUpload(core, 'upload', input.token, request)
+  uploadIdOf(upload)
+  const numbers = input.partNumbers
+  if (!Array.isArray(numbers) || numbers.length === 0 || numbers.length > MAX_PARTS) {
+    throw badRequest(`\`partNumbers\` must be a list of 1 to ${MAX_PARTS} part numbers.`)
+  }
+  const checksums = input.checksums === undefined ? {} : asObject(input.checksums)
+  const limit = partLimit(core, upload)
+  const inputs = numbers.map((n) => partToSign(upload, limit, n, asChecksum(checksums[String(n)], `checksums.${String(n)}`)))
+  const signed = await core.signer.uploadParts(inputs, core.config.expiresIn)
+  return { parts: signed.map(({ url, headers }, i) => ({ partNumber: inputs[i]!.partNumber, url, headers })) }
+}
+
+/** Every part S3 holds for the upload; 404 when the upload is gone. */
+export async function partsOnS3(core: Core, upload: UploadToken): Promise<StoredPart[] | 'unsupported'> {
+  const parts = await core.storage.listParts(upload.key, uploadIdOf(upload))
+  if (parts === undefined) throw new PresignError('upload_not_found', 'This upload no longer exists on storage (completed or aborted).')
+  return parts
+}
+
+/** `POST /list-parts` */
+export async function listParts<Req>(core: Core<Req>, body: unknown, request: Req): Promise<ListPartsResponse> {
+  const { upload } = await resumeUpload(core, 'upload', asObject(body).token, request)
+  const parts = await partsOnS3(core, upload)
+  if (parts === 'unsupported') throw new PresignError('storage_error', 'This storage service cannot list the parts of an upload.')
+  return { parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag, size: p.size })) }
+}

@@ -1,0 +1,82 @@
+/**
+ * What each S3 operation we presign signs: the one place that says so. Both signers (the
+ * SigV4 query signer on the hot path, and the SDK one used as oracle) build their requests from
+ * these, so a header is never signed by one and forgotten by the other.
+ */
+
+export interface PutToSign {
+  key: string
+  contentType: string
+  size: number
+  /** sign `If-None-Match: *`: S3 refuses to replace an existing object */
+  ifNoneMatch: boolean
+  /** user metadata, without the `x-amz-meta-` prefix; sent as signed headers */
+  metadata: Record<string, string>
+  /** base64 SHA-256, sent as the signed `x-amz-checksum-sha256` header */
+  checksum?: string
+}
+
+export interface PartToSign {
+  key: string
+  uploadId: string
+  partNumber: number
+  /** the exact part length to sign; unsigned when the client never declared the file size (Uppy) */
+  size?: number
+  checksum?: string
+}
+
+export interface PostToSign {
+  key: string
+  contentType: string
+  /** the largest body S3 accepts (`content-length-range`) */
+  maxSize: number
+  metadata: Record<string, string>
+}
+
+/** One presigned request, before signing: headers to send, and the headers signed besides them. */
+export interface Operation {
+  method: 'GET' | 'PUT'
+  key: string
+  /** query parameters besides the X-Amz-* ones */
+  query: Record<string, string>
+  /** the headers the client must send (all signed) */
+  headers: Record<string, string>
+  /** signed too, but set by HTTP clients themselves: `content-length` */
+  length?: number
+}
+
+export function putObject(input: PutToSign): Operation {
+  const headers: Record<string, string> = { 'content-type': input.contentType }
+  if (input.ifNoneMatch) headers['if-none-match'] = '*'
+  for (const [name, value] of Object.entries(input.metadata)) headers[`x-amz-meta-${name}`] = value
+  if (input.checksum) headers['x-amz-checksum-sha256'] = input.checksum
+  return { method: 'PUT', key: input.key, query: { 'x-id': 'PutObject' }, headers, length: input.size }
+}
+
+export function uploadPart(input: PartToSign): Operation {
+  const headers: Record<string, string> = {}
+  if (input.checksum) headers['x-amz-checksum-sha256'] = input.checksum
+  return {
+    method: 'PUT',
+    key: input.key,
+    query: { partNumber: String(input.partNumber), uploadId: input.uploadId, 'x-id': 'UploadPart' },
+    headers,
+    ...(input.size === undefined ? {} : { length: input.size }),
+  }
+}
+
+export function getObject(key: string): Operation {
+  return { method: 'GET', key, query: { 'x-id': 'GetObject' }, headers: {} }
+}
+
+/** The headers an operation signs: the ones sent, plus `content-length` when it is fixed. */
+export function signedHeaders(op: Operation): Record<string, string> {
+  return op.length === undefined ? op.headers : { ...op.headers, 'content-length': String(op.length) }
+}
+
+/** POST Object form fields that the policy pins as exact matches (the key is added by the signer). */
+export function postFields(input: PostToSign): Record<string, string> {
+  const fields: Record<string, string> = { 'Content-Type': input.contentType }
+  for (const [name, value] of Object.entries(input.metadata)) fields[`x-amz-meta-${name}`] = value
+  return fields
+}

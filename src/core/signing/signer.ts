@@ -1,0 +1,112 @@
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import { type Operation, type PartToSign, type PostToSign, type PutToSign, getObject, putObject, signedHeaders, uploadPart } from './operations'
+import { createSdkSigner } from './sdk-signer'
+import { type Credentials, createQuerySigner, encodeKey } from './sigv4-query'
+
+export type { PartToSign, PostToSign, PutToSign } from './operations'
+
+/** A presigned request: the URL and the headers the client must send with it. */
+export interface Signed {
+  url: string
+  /** Signed headers to send. `content-length` is signed too but left out: HTTP clients set it. */
+  headers: Record<string, string>
+}
+
+export interface Signer {
+  /** A POST Object policy (browser form upload): `url` ends in `/`, `fields` go before the file. */
+  postObject(input: PostToSign, expiresIn: number): Promise<{ url: string; fields: Record<string, string> }>
+  putObject(input: PutToSign, expiresIn: number, signingDate?: Date): Promise<Signed>
+  uploadPart(input: PartToSign, expiresIn: number, signingDate?: Date): Promise<Signed>
+  /** Many parts at once (a sign-parts batch): resolves endpoint and credentials once. */
+  uploadParts(inputs: PartToSign[], expiresIn: number, signingDate?: Date): Promise<Signed[]>
+  getObject(key: string, expiresIn: number, signingDate?: Date): Promise<string>
+  /** The object's URL without a signature (Uppy's `location`). */
+  objectUrl(key: string): Promise<string>
+}
+
+interface Endpoint {
+  protocol: string
+  host: string
+  /** path up to the key: `/bucket/` (path-style) or `/` (virtual-hosted) */
+  prefix: string
+  region: string
+}
+
+/**
+ * The `Signer` on the hot path. The SDK resolves the endpoint once (virtual-hosted or
+ * path-style, dotted bucket names, custom endpoints) by presigning a probe key; each URL after
+ * that is built by `sigv4-query.ts`. Credentials come from the SDK's provider on every call,
+ * so refreshed credentials are used as soon as the SDK has them. POST policies stay with the SDK.
+ */
+export function createSigner(bucket: string, config: S3ClientConfig): Signer {
+  const client = new S3Client(config)
+  const sdk = createSdkSigner(bucket, config, client)
+  const presign = createQuerySigner()
+  let endpoint: Promise<Endpoint> | undefined
+
+  function resolveEndpoint(): Promise<Endpoint> {
+    endpoint ??= (async () => {
+      const probe = new URL(await sdk.getObject('k', 60))
+      return { protocol: probe.protocol, host: probe.host, prefix: probe.pathname.slice(0, -1), region: await client.config.region() }
+    })().catch((error: unknown) => {
+      endpoint = undefined // retry on the next call (e.g. credentials not available yet)
+      throw error
+    })
+    return endpoint
+  }
+
+  /** Endpoint and current credentials, then a synchronous signing function using them. */
+  async function signing() {
+    const [where, credentials]: [Endpoint, Credentials] = await Promise.all([resolveEndpoint(), client.config.credentials()])
+    let lastKey: string | undefined
+    let lastPath = ''
+    return (op: Operation, expiresIn: number, date: Date): Signed => {
+      // The parts of a batch share their key: encode it once.
+      if (op.key !== lastKey) {
+        lastKey = op.key
+        lastPath = where.prefix + encodeKey(op.key)
+      }
+      // The S3 presigner states the unsigned payload in the query, as getSignedUrl does.
+      const url = presign(
+        {
+          method: op.method,
+          protocol: where.protocol,
+          host: where.host,
+          path: lastPath,
+          query: { ...op.query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+          headers: signedHeaders(op),
+          region: where.region,
+          expiresIn,
+          date,
+        },
+        credentials,
+      )
+      return { url, headers: op.headers }
+    }
+  }
+
+  async function sign(op: Operation, expiresIn: number, date?: Date): Promise<Signed> {
+    return (await signing())(op, expiresIn, date ?? new Date())
+  }
+
+  return {
+    postObject: sdk.postObject,
+    putObject: (input, expiresIn, signingDate) => sign(putObject(input), expiresIn, signingDate),
+    uploadPart: (input, expiresIn, signingDate) => sign(uploadPart(input), expiresIn, signingDate),
+
+    async uploadParts(inputs, expiresIn, signingDate) {
+      const signOne = await signing()
+      const date = signingDate ?? new Date()
+      return inputs.map((input) => signOne(uploadPart(input), expiresIn, date))
+    },
+
+    async getObject(key, expiresIn, signingDate) {
+      return (await sign(getObject(key), expiresIn, signingDate)).url
+    },
+
+    async objectUrl(key) {
+      const where = await resolveEndpoint()
+      return `${where.protocol}//${where.host}${where.prefix}${encodeKey(key)}`
+    },
+  }
+}

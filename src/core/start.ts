@@ -1,0 +1,106 @@
+import type { CreateResponse } from '../wire'
+import { authorize, identityIdOf } from './auth'
+import { PresignError } from './errors'
+import { asChecksum, asContentType, asMetadata, asObject, asSize, asString } from './input'
+import { assertValidKey, defaultKey } from './keys'
+import { MAX_SINGLE_SIZE, formatBytes, partCountFor, partSizeFor } from './limits'
+import type { FileInfo, Identity } from './options'
+import type { Core } from './presigner'
+import { OBJECT_TAG_METADATA, type UploadToken } from './token'
+
+/** Starting an upload: the policy every new upload passes, then single PUT, multipart or POST policy. */
+
+function refuseOverLimit(size: number | undefined, limit: number) {
+  if (size !== undefined && size > limit) {
+    throw new PresignError('file_too_large', `This file is ${formatBytes(size)}; the limit is ${formatBytes(limit)}.`)
+  }
+}
+
+/**
+ * What every new upload starts with: an authorized caller, a file within the rules, a valid key,
+ * and the token it will carry (strategies add their fields).
+ */
+export async function begin<Req, Id extends Identity>(core: Core<Req, Id>, file: FileInfo, request: Req) {
+  const { config } = core
+  const identity = await authorize(core, 'upload', request, { file })
+  refuseOverLimit(file.size, config.maxFileSize)
+  if (!config.typeAllowed(file.contentType)) {
+    throw new PresignError('content_type_not_allowed', `Files of type ${file.contentType} are not allowed.`)
+  }
+  const key = config.keyFor ? await config.keyFor({ request, identity, file }) : defaultKey(config.keyPrefix, file.filename)
+  assertValidKey(key)
+  const identityId = identityIdOf(identity)
+  const upload: UploadToken = {
+    key,
+    ...(file.size === undefined ? {} : { size: file.size }),
+    contentType: file.contentType,
+    identityId,
+    tag: core.tags.seal(identityId),
+    expiresAt: Math.floor(Date.now() / 1000) + config.tokenExpiresIn,
+  }
+  return { identity, upload }
+}
+
+/** The metadata an upload writes: the user's, and our tag. */
+function metadataOf(file: FileInfo, upload: UploadToken): Record<string, string> {
+  return { ...file.metadata, [OBJECT_TAG_METADATA]: upload.tag }
+}
+
+export function expiresAt(seconds: number): string {
+  return new Date(Date.now() + seconds * 1000).toISOString()
+}
+
+/** `POST /create`: a signed single PUT, or a multipart upload above the threshold. */
+export async function create<Req>(core: Core<Req>, body: unknown, request: Req): Promise<CreateResponse> {
+  const { config } = core
+  const input = asObject(body)
+  const file: FileInfo = {
+    filename: asString(input.filename, 'filename'),
+    contentType: asContentType(input.contentType),
+    size: asSize(input.size),
+    metadata: asMetadata(input.metadata),
+  }
+  const size = file.size!
+  const checksum = asChecksum(input.checksum)
+
+  if (size > config.multipartThreshold && size > 0) {
+    const { upload, token } = await startMultipart(core, file, request, checksum)
+    return {
+      strategy: 'multipart',
+      token,
+      key: upload.key,
+      partSize: upload.partSize!,
+      partCount: partCountFor(size, upload.partSize!),
+      expiresAt: new Date(upload.expiresAt * 1000).toISOString(),
+    }
+  }
+
+  const { upload: base } = await begin(core, file, request)
+  refuseOverLimit(size, Math.min(config.maxFileSize, MAX_SINGLE_SIZE))
+  const upload: UploadToken = { ...base, ...(checksum ? { checksum } : {}) }
+  const { url, headers } = await core.signer.putObject(
+    { key: upload.key, contentType: file.contentType, size, ifNoneMatch: !config.overwrite, metadata: metadataOf(file, upload), ...(checksum ? { checksum } : {}) },
+    config.expiresIn,
+  )
+  return { strategy: 'single', token: core.tokens.seal(upload), key: upload.key, method: 'PUT', url, headers, expiresAt: expiresAt(config.expiresIn) }
+}
+
+/** Starts a multipart upload on S3 (native `create` above the threshold, and Uppy's `/s3/multipart`). */
+export async function startMultipart<Req>(core: Core<Req>, file: FileInfo, request: Req, checksum?: string) {
+  const { config } = core
+  const { upload: base } = await begin(core, file, request)
+  const uploadId = await core.storage.createMultipart({ key: base.key, contentType: file.contentType, metadata: metadataOf(file, base), checksum: checksum !== undefined })
+  const partSize = file.size === undefined ? undefined : partSizeFor(file.size, config.partSize)
+  const upload: UploadToken = { ...base, uploadId, ...(partSize ? { partSize } : {}), ...(checksum ? { checksum } : {}) }
+  return { upload, token: core.tokens.seal(upload) }
+}
+
+/** Uppy's `/s3/params`: a POST policy capped at the size limit (Uppy declares no size). */
+export async function startPostPolicy<Req>(core: Core<Req>, file: FileInfo, request: Req) {
+  const { config } = core
+  const { upload } = await begin(core, file, request)
+  return core.signer.postObject(
+    { key: upload.key, contentType: file.contentType, maxSize: Math.min(config.maxFileSize, MAX_SINGLE_SIZE), metadata: metadataOf(file, upload) },
+    config.expiresIn,
+  )
+}
