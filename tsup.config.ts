@@ -1,18 +1,20 @@
-import { defineConfig } from 'tsup'
+import { type Options, defineConfig } from 'tsup'
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    express: 'src/adapters/express.ts',
-    koa: 'src/adapters/koa.ts',
-    fetch: 'src/adapters/fetch.ts',
-    client: 'src/client/index.ts',
-    cli: 'src/cli/bin.ts',
+// Both builds write into dist/ in parallel, so neither cleans it: `npm run build` empties it first.
+const shared: Options = { format: ['esm', 'cjs'], dts: true, clean: false, target: 'node20', sourcemap: false }
+
+export default defineConfig([
+  {
+    ...shared,
+    entry: {
+      index: 'src/index.ts',
+      express: 'src/adapters/express.ts',
+      koa: 'src/adapters/koa.ts',
+      fetch: 'src/adapters/fetch.ts',
+      cli: 'src/cli/bin.ts',
+    },
+    splitting: true,
   },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  target: 'node20',
-  sourcemap: false,
-  splitting: true,
-})
+  // The browser client is one self-contained file: pages serve dist/client.js on its own.
+  { ...shared, entry: { client: 'src/client/index.ts' }, splitting: false },
+])

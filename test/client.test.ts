@@ -3,7 +3,7 @@ import { GetObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { UploadError, uploadFile } from '../src/client'
-import type { PresignOptions } from '../src/core/options'
+import type { PresignOptions } from '../src'
 import { createTestBucket, describeRgw, rgwClientConfig } from './helpers/rgw'
 import { listen, targets } from './helpers/targets'
 

@@ -1,3 +1,5 @@
-export { UploadError, uploadFile } from './upload'
-export type { ResumeStorage, UploadOptions, UploadProgress } from './upload'
-export type { CompleteResponse, CreateResponse, ErrorBody, MultipartCreateResponse, SingleCreateResponse } from '../wire'
+export { UploadError, isUploadError } from './errors'
+export type { ClientErrorCode } from './errors'
+export { uploadFile } from './upload-file'
+export type { ResumeStorage, UploadOptions, UploadProgress } from './upload-file'
+export type { CompleteResponse, CreateResponse, ErrorBody, ErrorCode, MultipartCreateResponse, SingleCreateResponse } from '../wire'

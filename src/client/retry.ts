@@ -1,0 +1,46 @@
+import { abortError, isUploadError } from './errors'
+
+export interface RetryOptions {
+  /** Attempts after the first. */
+  retries: number
+  /** Aborts the wait between attempts (the attempts listen to it themselves). */
+  signal?: AbortSignal
+  /**
+   * Whether a failed attempt's error is worth another attempt: `true` after the backoff, `'now'`
+   * at once, `false` to throw it. Asked only while attempts remain; the last error is thrown as is.
+   */
+  retryable: (error: unknown) => boolean | 'now'
+  /** Milliseconds to wait after failed attempt `attempt` (0 for the first). */
+  backoff?: (attempt: number) => number
+}
+
+/** Full-jitter exponential backoff: 0..(250 ms × 2^attempt), at most 8 s. */
+export const fullJitter = (attempt: number) => Math.random() * Math.min(8000, 250 * 2 ** attempt)
+
+/** Status 0 (no answer: a network error), 429 and 5xx may go away on their own. */
+export const retryableStatus = (status: number) => status === 0 || status === 429 || status >= 500
+
+/** The `retryable` of most requests: an `UploadError` with a status that may go away. */
+export const transient = (error: unknown) => isUploadError(error) && retryableStatus(error.status)
+
+const wait = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer)
+      reject(abortError())
+    }, { once: true })
+  })
+
+/** Runs `attempt` until it resolves, or until `retryable` declines its error or the retries run out. The one retry loop of the client. */
+export async function withRetries<T>(attempt: () => Promise<T>, { retries, signal, retryable, backoff = fullJitter }: RetryOptions): Promise<T> {
+  for (let n = 0; ; n++) {
+    try {
+      return await attempt()
+    } catch (error) {
+      const again = n < retries && retryable(error)
+      if (!again) throw error
+      if (again !== 'now') await wait(backoff(n), signal)
+    }
+  }
+}
