@@ -33,16 +33,18 @@ type NodeRequest = IncomingMessage & { _body?: boolean }
 
 /**
  * The body of a Node request. When a body parser already consumed the stream
- * (`express.json()`, `@koa/bodyparser`), what it parsed is used instead.
+ * (`express.json()`, `@koa/bodyparser`), what it parsed is used instead. Either way the request
+ * must have declared JSON: a parser that accepted a form or `text/plain` (which a cross-site page
+ * can send without a preflight) does not make it one (SPEC §5.10).
  */
 export async function readNodeJson(req: NodeRequest, parsed: unknown): Promise<unknown> {
+  checkHeaders(req.headers['content-type'], req.headers['content-length'])
   if (req._body === true || req.readableEnded) {
     if (typeof parsed === 'string') return parse(parsed)
     if (parsed instanceof Uint8Array) return parse(Buffer.from(parsed).toString('utf8'))
     if (parsed === undefined) throw new PresignError('invalid_json', 'The request body was consumed before it reached the upload routes.')
     return parsed
   }
-  checkHeaders(req.headers['content-type'], req.headers['content-length'])
   // Events, not `for await`: the async iterator costs more than the rest of a request.
   const text = await new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = []

@@ -24,3 +24,9 @@ export interface PrefixOption {
    */
   prefix?: string
 }
+
+/** A request target (`/create?x=1`) as path and query, the path exactly as sent. */
+export function splitUrl(url: string): { path: string; query: URLSearchParams } {
+  const q = url.indexOf('?')
+  return q < 0 ? { path: url, query: new URLSearchParams() } : { path: url.slice(0, q), query: new URLSearchParams(url.slice(q + 1)) }
+}

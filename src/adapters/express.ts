@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express'
 import { createPresigner } from '../core/presigner'
 import type { Identity, PresignOptions } from '../core/options'
 import { readNodeJson } from './_body'
+import { splitUrl } from './_prefix'
 
 export { PresignError, isPresignError } from '../core/errors'
 export type { PresignOptions } from '../core/options'
@@ -19,14 +20,16 @@ export function presignMiddleware<Id extends Identity = Identity, Result = unkno
   const presigner = createPresigner(options)
 
   return function presignMiddleware(req: Request, res: Response, next: NextFunction): void {
-    // req.url is relative to the mount path; parse it ourselves so Express 4 (qs) and 5
-    // (simple) query parsers give the same result.
-    const url = new URL(req.url, 'http://localhost')
+    // The path below the mount, exactly as the client sent it (SPEC §5.11): no `..`, `//` or `\\`
+    // folding. Not req.url: Express 4 strips `/uploads/` from `/uploads//create` and hands us
+    // `/create`, which a host guard on `/uploads/create` never saw. Query parsed the same under
+    // Express 4 (qs) and 5 (simple).
+    const { path, query } = splitUrl(belowMount(req))
     presigner
       .handle({
         method: req.method,
-        path: url.pathname,
-        query: url.searchParams,
+        path,
+        query,
         readBody: () => readNodeJson(req, (req as { body?: unknown }).body),
         request: req,
       })
@@ -38,4 +41,13 @@ export function presignMiddleware<Id extends Identity = Identity, Result = unkno
       })
       .catch(next)
   }
+}
+
+/** `req.originalUrl` without the mount path (`req.baseUrl`), or `req.url` where that cannot be told. */
+function belowMount(req: Request): string {
+  const original = req.originalUrl ?? req.url
+  const base = req.baseUrl ?? ''
+  if (!original.startsWith(base)) return req.url
+  const rest = original.slice(base.length)
+  return rest === '' || rest.startsWith('?') ? `/${rest}` : rest
 }

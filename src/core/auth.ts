@@ -8,7 +8,7 @@ export function identityIdOf(identity: Identity | true): string | null {
   return identity === true ? null : identity.id
 }
 
-/** Asks `authorize`; a refusal becomes a 401/403 `PresignError`. */
+/** Asks `authorize`: `false` is a 403; a thrown refusal keeps its 4xx status; a crash is rethrown. */
 export async function authorize<Req, Id extends Identity>(
   core: Core<Req, Id>,
   action: Action,
@@ -19,7 +19,8 @@ export async function authorize<Req, Id extends Identity>(
   try {
     verdict = await core.config.authorize({ action, request, ...extra })
   } catch (error) {
-    throw refusalFrom(error)
+    // A refusal keeps its status; a crash goes on to the host's error handler.
+    throw refusalFrom(error) ?? error
   }
   if (verdict === true) return true
   if (verdict === false || verdict === undefined || verdict === null) {
@@ -34,6 +35,9 @@ export async function authorize<Req, Id extends Identity>(
 /** Follow-up calls: the token must be intact, alive, and the caller the one who started. */
 export async function resumeUpload<Req, Id extends Identity>(core: Core<Req, Id>, action: Action, sealed: unknown, request: Req) {
   const upload: UploadToken = core.tokens.open(sealed)
+  if (upload.scope !== core.config.scope) {
+    throw new PresignError('invalid_token', 'This upload was started under other rules (another mount or route): finish it where it started.')
+  }
   const identity = await authorize(core, action, request, { key: upload.key })
   if (identityIdOf(identity) !== upload.identityId) {
     throw new PresignError('identity_mismatch', 'This upload belongs to another user.')

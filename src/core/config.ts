@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { configError } from './errors'
 import { MAX_KEY_BYTES, contentTypeMatcher } from './keys'
@@ -28,6 +29,14 @@ export interface Config<Req, Id extends Identity, Result> {
   partSize: number | undefined
   timeout: number
   tokenExpiresIn: number
+  uploadCredentials: PresignOptions<Req, Id, Result>['uploadCredentials']
+  /**
+   * The rules this presigner applies (bucket, key space, size, types, overwrite), as a short
+   * hash sealed into every token and object tag: another presigner sharing the `secret` but not
+   * the rules (another mount) refuses them (SPEC §5.9). The same options give the same scope,
+   * so any instance, and an S3-event Lambda built with the same options, accepts them.
+   */
+  scope: string
 }
 
 /** Validates the options, throwing prefixed start-up errors that name the fix. */
@@ -84,6 +93,15 @@ export function resolveConfig<Req, Id extends Identity, Result>(options: Presign
     throw configError('`keyPrefix` must be a relative key prefix such as `\'uploads/\'` (no leading `/`, no `..`).')
   }
   if (keyPrefix && !keyPrefix.endsWith('/')) keyPrefix += '/'
+  const overwrite = options.overwrite === true
+  const uploadCredentials = options.uploadCredentials
+  if (
+    uploadCredentials !== undefined &&
+    typeof uploadCredentials !== 'function' &&
+    (typeof uploadCredentials !== 'object' || uploadCredentials === null || typeof uploadCredentials.accessKeyId !== 'string' || typeof uploadCredentials.secretAccessKey !== 'string')
+  ) {
+    throw configError('`uploadCredentials` must be `{ accessKeyId, secretAccessKey, sessionToken? }` or a credential provider: the keys of an identity that may only `s3:PutObject` on your key space.')
+  }
 
   return {
     bucket,
@@ -98,10 +116,18 @@ export function resolveConfig<Req, Id extends Identity, Result>(options: Presign
     allowedContentTypes: allowed,
     typeAllowed: contentTypeMatcher(allowed),
     expiresIn,
-    overwrite: options.overwrite === true,
+    overwrite,
     multipartThreshold: threshold,
     partSize,
     timeout,
     tokenExpiresIn,
+    uploadCredentials,
+    scope: scopeOf({ bucket, keyPrefix, maxFileSize, allowed, overwrite }),
   }
+}
+
+function scopeOf(rules: { bucket: string; keyPrefix: string; maxFileSize: number; allowed: readonly string[] | undefined; overwrite: boolean }): string {
+  const allowed = rules.allowed ? [...new Set(rules.allowed.map((t) => t.trim().toLowerCase()))].sort() : null
+  const canonical = JSON.stringify([rules.bucket, rules.keyPrefix, rules.maxFileSize, allowed, rules.overwrite])
+  return createHash('sha256').update(canonical).digest('base64url').slice(0, 16)
 }

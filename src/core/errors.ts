@@ -47,19 +47,32 @@ export function badRequest(message: string): PresignError {
   return new PresignError('invalid_request', message)
 }
 
+/** The first code the table gives a status (the most general one for that status). */
+const CODE_OF_STATUS = new Map<number, ErrorCode>()
+for (const [code, status] of Object.entries(ERROR_STATUS) as Array<[ErrorCode, number]>) {
+  if (!CODE_OF_STATUS.has(status)) CODE_OF_STATUS.set(status, code)
+}
+
 /**
- * `authorize` refused by throwing. A `PresignError`, or an error with a 4xx `status`
- * (Koa's `ctx.throw(401)`, http-errors), keeps its status and message; anything else is a
- * plain 403 so that internals never reach the client.
+ * What a hook threw, as the answer it asks for. A `PresignError` stays as it is. An error that
+ * declares a 4xx `status` (or `statusCode`) and does not set `expose: false` (Koa's
+ * `ctx.throw(429)`, http-errors, a hand-made `{ status: 404, expose: true }`) keeps its status and
+ * message. Anything else (a crash, a database down) is not a refusal: `undefined`, and the
+ * caller rethrows it for the host framework's error handler.
  */
-export function refusalFrom(error: unknown): PresignError {
+export function refusalFrom(error: unknown): PresignError | undefined {
   if (isPresignError(error)) return error
   const e = (error ?? {}) as { status?: unknown; statusCode?: unknown; message?: unknown; expose?: unknown }
   const status = e.status ?? e.statusCode
-  const safe = typeof e.message === 'string' && e.message.length > 0 && e.expose !== false ? e.message : undefined
-  if (status === 401) return new PresignError('unauthorized', safe ?? 'Log in to do this.', { cause: error })
-  if (typeof status === 'number' && status >= 400 && status < 500 && safe) {
-    return new PresignError('forbidden', safe, { cause: error })
-  }
-  return new PresignError('forbidden', 'You are not allowed to do this.', { cause: error })
+  if (typeof status !== 'number' || status < 400 || status > 499 || e.expose === false) return undefined
+  const code = CODE_OF_STATUS.get(status)
+  if (!code) return undefined
+  const message = typeof e.message === 'string' && e.message.length > 0 ? e.message : DEFAULT_REFUSAL[status] ?? 'This request was refused.'
+  return new PresignError(code, message, { cause: error })
+}
+
+const DEFAULT_REFUSAL: Record<number, string> = {
+  401: 'Log in to do this.',
+  403: 'You are not allowed to do this.',
+  429: 'Too many requests: try again later.',
 }

@@ -42,7 +42,12 @@ export function judgeObject(object: StoredObject, expected: Expected): string | 
   return undefined
 }
 
-/** Runs `onComplete` for a verified object; its return value goes to the client as `result`. */
+/**
+ * Runs `onComplete` for a verified object of this upload; its return value goes to the client as
+ * `result`. A `PresignError` from the hook is a refusal (a virus scan, a quota): the object is
+ * removed, then the error answers (SPEC §5.12). Any other error is a crash: the object is kept
+ * (a retried `complete` re-runs the hook) and the error goes to the host.
+ */
 export async function runOnComplete<Req, Result>(
   core: Core<Req, any, Result>,
   key: string,
@@ -50,9 +55,14 @@ export async function runOnComplete<Req, Result>(
   from: Pick<CompleteContext<Req, any>, 'source' | 'request' | 'identity'>,
 ): Promise<Result> {
   const hook = core.config.onComplete
+  if (!hook) return null as Result
   const context = { ...from, key, size: object.size, contentType: object.contentType ?? '', etag: object.etag, metadata: withoutTag(object.metadata) } as CompleteContext<Req, any>
-  const result = hook ? await hook(context) : undefined
-  return (result ?? null) as Result
+  try {
+    return ((await hook(context)) ?? null) as Result
+  } catch (error) {
+    if (isPresignError(error)) await core.storage.delete(key)
+    throw error
+  }
 }
 
 /**
@@ -163,9 +173,16 @@ async function completeOnS3(core: Core, upload: UploadToken, uploadId: string, p
       throw alreadyExists()
     }
   }
-  if ((await core.storage.completeMultipart(upload.key, uploadId, parts, !overwrite)) === 'exists') {
+  const outcome = await core.storage.completeMultipart(upload.key, uploadId, parts, !overwrite)
+  if (outcome === 'exists') {
     await core.storage.abortMultipart(upload.key, uploadId)
     throw alreadyExists()
+  }
+  if (outcome === 'bad-parts') {
+    // Parts S3 will never accept (every part but the last must be at least 5 MiB): the upload
+    // cannot finish, so nothing is left behind.
+    await core.storage.abortMultipart(upload.key, uploadId)
+    throw new PresignError('verification_failed', 'Storage refused the parts (every part but the last must be at least 5 MiB); the upload was aborted.')
   }
 }
 

@@ -11,9 +11,15 @@ export function asObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>
 }
 
+// C0 and C1 controls (CR, LF, VT, FF, NUL, NEL...), and the Unicode line and paragraph
+// separators: characters that break a header or a log line wherever the value travels.
+const HEADER_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/
+
+/** A non-empty string without header-breaking characters (SPEC §5.14). */
 export function asString(value: unknown, field: string, maxLength = 1024): string {
   if (typeof value !== 'string' || value.length === 0) throw badRequest(`\`${field}\` must be a non-empty string.`)
   if (value.length > maxLength) throw badRequest(`\`${field}\` must be at most ${maxLength} characters.`)
+  if (HEADER_BREAKING.test(value)) throw badRequest(`\`${field}\` must not contain control characters or line breaks.`)
   return value
 }
 
@@ -66,7 +72,9 @@ export function asMetadata(value: unknown, mode: 'strict' | 'uppy' = 'strict'): 
     }
     let text = rawValue as string
     if (typeof text !== 'string' || !PRINTABLE_ASCII.test(text)) {
-      if (mode === 'strict' || typeof text !== 'string') {
+      // Uppy's non-ASCII text (accents, emoji) is kept percent-encoded; header-breaking
+      // characters are refused on every route (SPEC §5.14).
+      if (mode === 'strict' || typeof text !== 'string' || HEADER_BREAKING.test(text)) {
         throw badRequest(`Metadata \`${name}\` must be a string of printable ASCII characters (encode others, e.g. with encodeURIComponent).`)
       }
       text = encodeURIComponent(text)

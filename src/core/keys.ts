@@ -67,14 +67,54 @@ export function assertValidKey(key: unknown): asserts key is string {
   if (problem) throw new PresignError('invalid_key', `The object key ${problem}.`)
 }
 
-const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}(\s*;\s*[a-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[a-z0-9!#$&^_.+-]+))*$/i
+// Only space and tab between parameters (`\s` would admit CR, LF, VT, U+2028: header-breaking),
+// and quoted values of printable ASCII.
+const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}([ \t]*;[ \t]*[a-z0-9!#$&^_.+-]+=("[\x20\x21\x23-\x5b\x5d-\x7e]*"|[a-z0-9!#$&^_.+-]+))*$/i
 
 /** True when the value is a well-formed media type (with optional parameters). */
 export function isContentType(value: unknown): value is string {
   return typeof value === 'string' && value.length <= 255 && CONTENT_TYPE.test(value)
 }
 
-/** Compiles `['image/*', 'application/pdf']` into a predicate on a media type's essence. */
+/** A media type's essence: `Image/SVG+XML; charset=utf-8` → `image/svg+xml`. */
+export function essenceOf(contentType: string): string {
+  return contentType.split(';', 1)[0]!.trim().toLowerCase()
+}
+
+const SCRIPT_CAPABLE = new Set([
+  'text/html',
+  'application/xhtml+xml',
+  'image/svg+xml',
+  'text/xml',
+  'application/xml',
+  'text/xsl',
+  'application/xslt+xml',
+  'text/javascript',
+  'application/javascript',
+  'application/x-javascript',
+  'application/ecmascript',
+  'text/ecmascript',
+  'text/vbscript',
+  'application/x-shockwave-flash',
+  'application/vnd.wap.xhtml+xml',
+  'multipart/x-mixed-replace',
+  'text/cache-manifest',
+])
+
+/**
+ * Whether a browser that opens this type from the bucket's origin may run script in it (HTML,
+ * SVG, XML and everything `+xml`, JavaScript, Flash): stored XSS if it is served inline.
+ */
+export function isScriptCapable(contentType: string): boolean {
+  const essence = essenceOf(contentType)
+  return SCRIPT_CAPABLE.has(essence) || essence.endsWith('+xml') || essence.endsWith('/xml')
+}
+
+/**
+ * Compiles `['image/*', 'application/pdf']` into a predicate on a media type's essence. A
+ * wildcard (`image/*`, `*\/*`) never admits a script-capable type (`image/svg+xml`, `text/html`):
+ * only an exact listing does (SPEC §5.13).
+ */
 export function contentTypeMatcher(patterns: readonly string[] | undefined): (contentType: string) => boolean {
   if (!patterns) return () => true
   const exact = new Set<string>()
@@ -87,7 +127,8 @@ export function contentTypeMatcher(patterns: readonly string[] | undefined): (co
     else exact.add(p)
   }
   return (contentType) => {
-    const essence = contentType.split(';', 1)[0]!.trim().toLowerCase()
-    return any || exact.has(essence) || families.has(essence.split('/', 1)[0]!)
+    const essence = essenceOf(contentType)
+    if (exact.has(essence)) return true
+    return (any || families.has(essence.split('/', 1)[0]!)) && !isScriptCapable(essence)
   }
 }

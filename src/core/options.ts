@@ -140,6 +140,17 @@ export interface PresignOptions<Req = unknown, Id extends Identity = Identity, R
    */
   timeout?: number
   /**
+   * Credentials used only to sign upload URLs (PUT, parts) and POST policies: give them
+   * `s3:PutObject` on the key space and nothing else (least privilege). API calls (HEAD, multipart,
+   * DELETE) and download URLs keep the `s3` client's credentials. Needed on stores that apply
+   * unsigned `x-amz-*` headers of presigned requests (Ceph RGW 16; AWS refuses them): there an
+   * upload URL signed by an identity that can read becomes a copy of any readable object
+   * (`x-amz-copy-source`). `npx s3-presign-middleware doctor` tells whether a store does this.
+   * @default the `s3` client's credentials
+   * @example { accessKeyId: process.env.UPLOADER_KEY_ID, secretAccessKey: process.env.UPLOADER_SECRET }
+   */
+  uploadCredentials?: S3ClientConfig['credentials']
+  /**
    * Seconds an upload token lives (the time to finish an upload).
    * @default 86400 (24 hours)
    */

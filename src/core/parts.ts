@@ -10,6 +10,9 @@ import type { UploadToken } from './token'
 
 /** Signing and listing the parts of a multipart upload. */
 
+/** The most part URLs one `sign-parts` call answers (the client asks a few at a time). */
+export const MAX_SIGN_BATCH = 1000
+
 export function uploadIdOf(upload: UploadToken): string {
   if (!upload.uploadId) throw badRequest('This is not a multipart upload.')
   return upload.uploadId
@@ -33,7 +36,7 @@ function partToSign(upload: UploadToken, limit: number, partNumber: unknown, che
 
 /** One part URL; with a declared size its exact length is signed, so S3 refuses more. */
 export function signPart(core: Core, upload: UploadToken, partNumber: number) {
-  return core.signer.uploadPart(partToSign(upload, partLimit(core, upload), partNumber), core.config.expiresIn)
+  return core.uploadSigner.uploadPart(partToSign(upload, partLimit(core, upload), partNumber), core.config.expiresIn)
 }
 
 /** `POST /sign-parts` */
@@ -41,14 +44,19 @@ export async function signParts<Req>(core: Core<Req>, body: unknown, request: Re
   const input = asObject(body)
   const { upload } = await resumeUpload(core, 'upload', input.token, request)
   uploadIdOf(upload)
-  const numbers = input.partNumbers
-  if (!Array.isArray(numbers) || numbers.length === 0 || numbers.length > MAX_PARTS) {
+  const listed = input.partNumbers
+  if (!Array.isArray(listed) || listed.length === 0 || listed.length > MAX_PARTS) {
     throw badRequest(`\`partNumbers\` must be a list of 1 to ${MAX_PARTS} part numbers.`)
+  }
+  // Each part once, and a bounded batch: a request costs at most MAX_SIGN_BATCH signatures.
+  const numbers = [...new Set(listed)]
+  if (numbers.length > MAX_SIGN_BATCH) {
+    throw badRequest(`Sign at most ${MAX_SIGN_BATCH} parts per request; ask again for the rest.`)
   }
   const checksums = input.checksums === undefined ? {} : asObject(input.checksums)
   const limit = partLimit(core, upload)
   const inputs = numbers.map((n) => partToSign(upload, limit, n, asChecksum(checksums[String(n)], `checksums.${String(n)}`)))
-  const signed = await core.signer.uploadParts(inputs, core.config.expiresIn)
+  const signed = await core.uploadSigner.uploadParts(inputs, core.config.expiresIn)
   return { parts: signed.map(({ url, headers }, i) => ({ partNumber: inputs[i]!.partNumber, url, headers })) }
 }
 

@@ -21,7 +21,10 @@ export type { S3EventOutcome } from './s3-events'
 export interface Core<Req = any, Id extends Identity = any, Result = any> {
   config: Config<Req, Id, Result>
   storage: Storage
+  /** Signs downloads (and resolves object URLs) with the `s3` client's credentials. */
   signer: Signer
+  /** Signs upload URLs and POST policies: with `uploadCredentials` when given, else `signer`. */
+  uploadSigner: Signer
   tokens: TokenSealer
   tags: ObjectTagger
 }
@@ -70,10 +73,12 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
 ): Presigner<Req, Result> {
   const config = resolveConfig(options)
   const storage = createStorage(config.bucket, config.s3, config.region, config.timeout)
+  const signer = createSigner(config.bucket, storage.signingConfig)
   const core: Core<Req, Id, Result> = {
     config,
     storage,
-    signer: createSigner(config.bucket, storage.signingConfig),
+    signer,
+    uploadSigner: config.uploadCredentials ? createSigner(config.bucket, { ...storage.signingConfig, credentials: config.uploadCredentials }) : signer,
     tokens: createTokenSealer(config.secrets),
     tags: createObjectTagger(config.secrets),
   }

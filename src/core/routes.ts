@@ -76,6 +76,7 @@ export function createHandler<Req>(core: Core<Req>) {
     if (!found) return undefined
     const route = found.methods[req.method.toUpperCase()]
     try {
+      if (found.malformed) throw new PresignError('invalid_request', 'This upload id is not valid percent-encoding.')
       if (!route) {
         const allow = Object.keys(found.methods).join(', ')
         const error = new PresignError('method_not_allowed', `Use ${allow} for ${path}.`)
@@ -89,7 +90,11 @@ export function createHandler<Req>(core: Core<Req>) {
   }
 }
 
-/** Patterns like `/s3/multipart/:uploadId/:partNumber`, matched segment by segment, first match wins. */
+/**
+ * Patterns like `/s3/multipart/:uploadId/:partNumber`, matched segment by segment on the path as
+ * the framework routed it (no dot-segment or `//` resolution: `/x/../create` is not `/create`),
+ * first match wins. A parameter that is not valid percent-encoding is a 400, not a miss.
+ */
 function compileRoutes<Req>(routes: RouteTable<Req>) {
   const compiled = routes.map(([pattern, methods]) => ({ segments: pattern.split('/'), methods }))
   return (path: string) => {
@@ -97,17 +102,19 @@ function compileRoutes<Req>(routes: RouteTable<Req>) {
     for (const route of compiled) {
       if (route.segments.length !== segments.length) continue
       const params: Record<string, string> = {}
+      let malformed = false
       const ok = route.segments.every((segment, i) => {
         const actual = segments[i]!
         if (!segment.startsWith(':')) return segment === actual
+        if (actual === '') return false
         try {
           params[segment.slice(1)] = decodeURIComponent(actual)
         } catch {
-          return false
+          malformed = true
         }
-        return actual !== ''
+        return true
       })
-      if (ok) return { methods: route.methods, params }
+      if (ok) return { methods: route.methods, params, malformed }
     }
     return undefined
   }

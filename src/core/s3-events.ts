@@ -1,3 +1,4 @@
+import { isPresignError } from './errors'
 import { judgeObject, runOnComplete } from './finish'
 import { keyProblem } from './keys'
 import type { Core } from './presigner'
@@ -88,14 +89,22 @@ async function completeObject<Req, Result>(core: Core<Req, any, Result>, key: st
   const { config } = core
   const object = await core.storage.head(key)
   if (!object) return { key, status: 'ignored', reason: 'The object no longer exists.' }
-  const tag = core.tags.open(object.metadata[OBJECT_TAG_METADATA])
-  if (!tag) return { key, status: 'ignored', reason: 'The object was not uploaded through s3-presign-middleware.' }
+  // A tag opens only for the key and the rules it was sealed for: a copy elsewhere, or an
+  // object of a presigner with other rules, is not ours to complete, and never ours to delete.
+  const tag = core.tags.open(object.metadata[OBJECT_TAG_METADATA], key, config.scope)
+  if (!tag) return { key, status: 'ignored', reason: 'The object was not uploaded through s3-presign-middleware under these rules at this key.' }
   const problem = (keyProblem(key) ? `Its key ${keyProblem(key)}.` : undefined) ?? judgeObject(object, { maxFileSize: config.maxFileSize, contentType: config.typeAllowed })
   if (problem) {
     await core.storage.delete(key)
     return { key, status: 'rejected', reason: `${problem} It was removed.` }
   }
   const identity = tag.identityId === null ? (true as const) : { id: tag.identityId }
-  const result = await runOnComplete(core, key, object, { source: 'event', request: undefined, identity })
-  return { key, status: 'completed', result }
+  try {
+    const result = await runOnComplete(core, key, object, { source: 'event', request: undefined, identity })
+    return { key, status: 'completed', result }
+  } catch (error) {
+    // onComplete refused it (and it was removed); a crash goes on to the caller.
+    if (isPresignError(error)) return { key, status: 'rejected', reason: `${error.message} It was removed.` }
+    throw error
+  }
 }

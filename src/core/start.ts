@@ -35,8 +35,9 @@ export async function begin<Req, Id extends Identity>(core: Core<Req, Id>, file:
     ...(file.size === undefined ? {} : { size: file.size }),
     contentType: file.contentType,
     identityId,
-    tag: core.tags.seal(identityId),
+    tag: core.tags.seal(key, config.scope, identityId),
     expiresAt: Math.floor(Date.now() / 1000) + config.tokenExpiresIn,
+    scope: config.scope,
   }
   return { identity, upload }
 }
@@ -78,7 +79,7 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req):
   const { upload: base } = await begin(core, file, request)
   refuseOverLimit(size, Math.min(config.maxFileSize, MAX_SINGLE_SIZE))
   const upload: UploadToken = { ...base, ...(checksum ? { checksum } : {}) }
-  const { url, headers } = await core.signer.putObject(
+  const { url, headers } = await core.uploadSigner.putObject(
     { key: upload.key, contentType: file.contentType, size, ifNoneMatch: !config.overwrite, metadata: metadataOf(file, upload), ...(checksum ? { checksum } : {}) },
     config.expiresIn,
   )
@@ -95,11 +96,22 @@ export async function startMultipart<Req>(core: Core<Req>, file: FileInfo, reque
   return { upload, token: core.tokens.seal(upload) }
 }
 
-/** Uppy's `/s3/params`: a POST policy capped at the size limit (Uppy declares no size). */
+/**
+ * Uppy's `/s3/params`: a POST policy capped at the size limit (Uppy declares no size).
+ *
+ * POST Object takes no `If-None-Match`, so S3 cannot refuse to replace an object on this path.
+ * Default keys are fresh (a random UUID each), so they never name an existing object. A
+ * `keyFor` may repeat keys: then, unless `overwrite`, an existing object is refused here (412).
+ * Two uploads racing to the same new key are not caught (SECURITY.md); multipart
+ * (`shouldUseMultipart: () => true`) completes with `If-None-Match: *` and closes that too.
+ */
 export async function startPostPolicy<Req>(core: Core<Req>, file: FileInfo, request: Req) {
   const { config } = core
   const { upload } = await begin(core, file, request)
-  return core.signer.postObject(
+  if (!config.overwrite && config.keyFor && (await core.storage.head(upload.key))) {
+    throw new PresignError('already_exists', 'A file already exists at this key; it was not replaced.')
+  }
+  return core.uploadSigner.postObject(
     { key: upload.key, contentType: file.contentType, maxSize: Math.min(config.maxFileSize, MAX_SINGLE_SIZE), metadata: metadataOf(file, upload) },
     config.expiresIn,
   )

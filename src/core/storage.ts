@@ -45,8 +45,11 @@ export interface Storage {
   createMultipart(input: { key: string; contentType: string; metadata: Record<string, string>; checksum: boolean }): Promise<string>
   /** Every part, following pages; `undefined` when the upload is gone, `'unsupported'` on stores without ListParts. */
   listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined | 'unsupported'>
-  /** `'exists'` when `ifNoneMatch` is set and S3 refused to replace an object. */
-  completeMultipart(key: string, uploadId: string, parts: StoredPart[], ifNoneMatch: boolean): Promise<'done' | 'exists'>
+  /**
+   * `'exists'` when `ifNoneMatch` is set and S3 refused to replace an object; `'bad-parts'` when
+   * S3 refused the parts themselves (a non-final part under 5 MiB, a part it does not hold).
+   */
+  completeMultipart(key: string, uploadId: string, parts: StoredPart[], ifNoneMatch: boolean): Promise<'done' | 'exists' | 'bad-parts'>
   /** Idempotent: an upload already gone counts as aborted. */
   abortMultipart(key: string, uploadId: string): Promise<void>
 }
@@ -162,9 +165,14 @@ export function createStorage(bucket: string, s3: S3Client | S3ClientConfig, reg
             }),
             { abortSignal },
           ),
-        (error) => (s3Code(error) === 'PreconditionFailed' ? ('exists' as const) : undefined),
+        (error) => {
+          const code = s3Code(error)
+          if (code === 'PreconditionFailed') return 'exists' as const
+          if (code && BAD_PARTS.has(code)) return 'bad-parts' as const
+          return undefined
+        },
       )
-      return done === 'exists' ? 'exists' : 'done'
+      return done === 'exists' || done === 'bad-parts' ? done : 'done'
     },
 
     async abortMultipart(key, uploadId) {
@@ -211,6 +219,9 @@ function signingConfigOf(client: S3Client, region: string | undefined): S3Client
     responseChecksumValidation: 'WHEN_REQUIRED',
   }
 }
+
+/** S3's answers to CompleteMultipartUpload that blame the parts, not the store. */
+const BAD_PARTS = new Set(['EntityTooSmall', 'InvalidPart', 'InvalidPartOrder'])
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE'])
 

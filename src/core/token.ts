@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto'
 import { PresignError } from './errors'
 
 /** What an upload token carries, as the code reads it. */
@@ -21,6 +21,8 @@ export interface UploadToken {
   partSize?: number
   /** base64 SHA-256 of the whole file, when the client gave one */
   checksum?: string
+  /** the rules of the presigner that issued it (`config.scope`): no other presigner honours it */
+  scope: string
 }
 
 /**
@@ -37,6 +39,7 @@ interface SealedClaims {
   e: number
   p?: number
   c?: string
+  m: string
 }
 
 function toSealed(token: UploadToken): SealedClaims {
@@ -50,6 +53,7 @@ function toSealed(token: UploadToken): SealedClaims {
     e: token.expiresAt,
     ...(token.partSize === undefined ? {} : { p: token.partSize }),
     ...(token.checksum === undefined ? {} : { c: token.checksum }),
+    m: token.scope,
   }
 }
 
@@ -64,10 +68,11 @@ function fromSealed(c: SealedClaims): UploadToken {
     expiresAt: c.e,
     ...(typeof c.p === 'number' ? { partSize: c.p } : {}),
     ...(typeof c.c === 'string' ? { checksum: c.c } : {}),
+    scope: c.m,
   }
 }
 
-const VERSION = 'v1'
+const VERSION = 'v2'
 const MAX_TOKEN_LENGTH = 8192
 
 /** Sign and verify tokens with one or more secrets: the first signs, every one verifies. */
@@ -79,7 +84,7 @@ export interface TokenSealer {
 
 export function createTokenSealer(secrets: readonly string[]): TokenSealer {
   // Domain separation: the app may use the same secret elsewhere (cookies, JWTs).
-  const keys = secrets.map((secret) => createHmac('sha256', secret).update('s3-presign-middleware/token/v1').digest())
+  const keys = secrets.map((secret) => createHmac('sha256', secret).update('s3-presign-middleware/token/v2').digest())
   const mac = (key: Buffer, payload: string) => createHmac('sha256', key).update(payload).digest()
 
   return {
@@ -104,7 +109,7 @@ export function createTokenSealer(secrets: readonly string[]): TokenSealer {
       } catch {
         throw invalid()
       }
-      if (typeof claims !== 'object' || claims === null || typeof claims.k !== 'string' || typeof claims.e !== 'number') {
+      if (typeof claims !== 'object' || claims === null || typeof claims.k !== 'string' || typeof claims.e !== 'number' || typeof claims.m !== 'string') {
         throw invalid()
       }
       if (claims.e <= nowSeconds) {
@@ -125,13 +130,14 @@ export const OBJECT_TAG_METADATA = 'presign-nonce'
 /**
  * The tag written into every uploaded object's metadata (`x-amz-meta-presign-nonce`): unique per
  * upload (random IV), unforgeable and opaque (AES-256-GCM under a key derived from `secret`).
- * It proves an object was written through a URL we signed, and carries the uploader's identity
+ * It proves an object was written through a URL we signed, for this key (a copy elsewhere does
+ * not carry a valid tag) and under these rules (`scope`), and carries the uploader's identity
  * id for S3 event completion without showing it to whoever can read the object's headers.
  */
 export interface ObjectTagger {
-  seal(identityId: string | null): string
-  /** The identity id sealed in the tag (null: anonymous), or undefined if the tag is not ours. */
-  open(tag: unknown): { identityId: string | null } | undefined
+  seal(key: string, scope: string, identityId: string | null): string
+  /** The identity id sealed in the tag (null: anonymous), or undefined unless the tag is ours, for this key and scope. */
+  open(tag: unknown, key: string, scope: string): { identityId: string | null } | undefined
 }
 
 // IVs come from a pooled CSPRNG buffer: one syscall per 341 uploads instead of one each.
@@ -148,29 +154,43 @@ function randomIv(): Buffer {
   return iv
 }
 
+/** What a tag binds besides the identity: 16 bytes of SHA-256(scope, key). */
+function bindingOf(key: string, scope: string): Buffer {
+  return createHash('sha256').update(scope).update('\n').update(key).digest().subarray(0, 16)
+}
+
+// Plain text of a tag: the binding, then 0x00 + identity id (UTF-8), or 0x01 for anonymous.
+const ANONYMOUS = 0x01
+const NAMED = 0x00
+
 export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
-  const keys = secrets.map((secret) => createHmac('sha256', secret).update('s3-presign-middleware/object-tag/v1').digest())
+  const keys = secrets.map((secret) => createHmac('sha256', secret).update('s3-presign-middleware/object-tag/v2').digest())
   return {
-    seal(identityId) {
+    seal(key, scope, identityId) {
       const iv = randomIv()
       const cipher = createCipheriv('aes-256-gcm', keys[0]!, iv)
-      const body = Buffer.concat([cipher.update(JSON.stringify({ i: identityId }), 'utf8'), cipher.final()])
+      const who = identityId === null ? Buffer.of(ANONYMOUS) : Buffer.concat([Buffer.of(NAMED), Buffer.from(identityId, 'utf8')])
+      const body = Buffer.concat([cipher.update(Buffer.concat([bindingOf(key, scope), who])), cipher.final()])
       return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')
     },
-    open(tag) {
+    open(tag, key, scope) {
       if (typeof tag !== 'string' || tag.length > 2048) return undefined
       const raw = Buffer.from(tag, 'base64url')
-      if (raw.length < 12 + 16 + 2) return undefined
-      for (const key of keys) {
+      if (raw.length < 12 + 17 + 16) return undefined
+      for (const secretKey of keys) {
+        let plain: Buffer
         try {
-          const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12))
+          const decipher = createDecipheriv('aes-256-gcm', secretKey, raw.subarray(0, 12))
           decipher.setAuthTag(raw.subarray(raw.length - 16))
-          const plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()])
-          const value = JSON.parse(plain.toString('utf8')) as { i?: unknown }
-          if (value.i === null || typeof value.i === 'string') return { identityId: value.i }
+          plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()])
         } catch {
-          // not sealed with this key
+          continue // not sealed with this key
         }
+        // Ours, but for another key (a copy) or other rules (another mount): not this object's.
+        if (!timingSafeEqual(plain.subarray(0, 16), bindingOf(key, scope))) return undefined
+        if (plain[16] === ANONYMOUS && plain.length === 17) return { identityId: null }
+        if (plain[16] === NAMED && plain.length > 17) return { identityId: plain.subarray(17).toString('utf8') }
+        return undefined
       }
       return undefined
     },

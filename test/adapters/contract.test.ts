@@ -134,7 +134,19 @@ describe.each(targets)('$name', (target) => {
       expect(res.body).toEqual({ code: 'unauthorized', message: 'Log in first' })
     })
 
-    it('never shows the message of an unexpected error thrown by authorize', async () => {
+    it('keeps the status and message of a 429 thrown by authorize', async () => {
+      const res = await app({
+        authorize: () => {
+          throw Object.assign(new Error('Slow down'), { status: 429, expose: true })
+        },
+      })
+        .post('/uploads/create')
+        .send(file)
+      expect(res.status).toBe(429)
+      expect(res.body).toEqual({ code: 'too_many_requests', message: 'Slow down' })
+    })
+
+    it('passes a crash in authorize to the host error handler instead of answering 403', async () => {
       const res = await app({
         authorize: () => {
           throw new Error('db password is hunter2')
@@ -142,8 +154,10 @@ describe.each(targets)('$name', (target) => {
       })
         .post('/uploads/create')
         .send(file)
-      expect(res.status).toBe(403)
-      expect(res.text).not.toContain('hunter2')
+      // The host's handler decides what to show (this test host echoes the message); we never
+      // turn a crash into a refusal that no operator sees.
+      expect(res.status).toBe(500)
+      expect(res.body.code).toBe('host_error')
     })
 
     it('passes the file and the framework request to authorize and keyFor', async () => {
@@ -271,15 +285,37 @@ describe.each(targets)('$name', (target) => {
   })
 
   describe('download', () => {
+    const stored = (contentType: string) => s3mock.on(HeadObjectCommand).resolves({ ContentLength: 3, ContentType: contentType, ETag: '"e"' })
+
     it('POST /download answers a presigned GET after asking authorize', async () => {
+      stored('text/plain')
       const authorize = vi.fn(() => true as const)
       const res = await app({ authorize }).post('/uploads/download').send({ key: 'a/b c.txt' })
       expect(res.status).toBe(200)
       expect(new URL(res.body.url).pathname).toBe('/contract-bucket/a/b%20c.txt')
       expect(authorize).toHaveBeenCalledWith(expect.objectContaining({ action: 'download', key: 'a/b c.txt' }))
+      expect(new URL(res.body.url).searchParams.has('response-content-disposition')).toBe(false)
+    })
+
+    it.each(['text/html', 'image/svg+xml', 'application/xhtml+xml; charset=utf-8', 'text/javascript', 'application/rss+xml'])(
+      'presigns a %s object as an attachment (SPEC §5.13)',
+      async (contentType) => {
+        stored(contentType)
+        const res = await app().post('/uploads/download').send({ key: 'a/page' })
+        expect(res.status).toBe(200)
+        expect(new URL(res.body.url).searchParams.get('response-content-disposition')).toBe('attachment')
+      },
+    )
+
+    it('answers 404 JSON when there is no object at the key', async () => {
+      s3mock.on(HeadObjectCommand).rejects(Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }))
+      const res = await app().post('/uploads/download').send({ key: 'a/missing.txt' })
+      expect(res.status).toBe(404)
+      expect(res.body.code).toBe('not_found')
     })
 
     it('GET /download?key= redirects to the presigned GET', async () => {
+      stored('text/plain')
       const res = await app().get('/uploads/download?key=a%2Fb.txt')
       expect(res.status).toBe(302)
       expect(res.headers.location).toMatch(/^http:\/\/127\.0\.0\.1:1\/contract-bucket\/a\/b\.txt\?/)

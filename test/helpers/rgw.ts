@@ -5,8 +5,10 @@ import {
   DeleteBucketCommand,
   DeleteObjectsCommand,
   ListMultipartUploadsCommand,
+  ListBucketsCommand,
   ListObjectsV2Command,
   PutBucketCorsCommand,
+  PutBucketPolicyCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
@@ -18,7 +20,8 @@ import { describe, it } from 'vitest'
  * RGW suites fail in CI and are skipped with a printed reason elsewhere: a check never passes
  * because nothing ran.
  *
- * Env: S3_TEST_ENDPOINT, S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY (defaults: scripts/start-rgw.sh's).
+ * Env: S3_TEST_ENDPOINT, S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY, and S3_TEST_UPLOAD_ACCESS_KEY,
+ * S3_TEST_UPLOAD_SECRET_KEY for the write-only user (defaults: scripts/start-rgw.sh's).
  */
 
 export const RGW_ENDPOINT = process.env.S3_TEST_ENDPOINT ?? 'http://127.0.0.1:7480'
@@ -191,4 +194,104 @@ export async function putRaw(
 /** The `<Code>` of an S3 XML error body. */
 export function s3ErrorCode(text: string): string | undefined {
   return /<Code>([^<]+)<\/Code>/.exec(text)?.[1]
+}
+
+const UPLOAD_ACCESS_KEY = process.env.S3_TEST_UPLOAD_ACCESS_KEY ?? 'AKIATESTUPLOADER0001'
+const UPLOAD_SECRET_KEY = process.env.S3_TEST_UPLOAD_SECRET_KEY ?? 'uploadsecretuploadsecretupload0001'
+
+/**
+ * The keys of RGW's write-only user `uploader` (created by scripts/start-rgw.sh with no bucket of
+ * its own and `max-buckets -1`): it may do only what a bucket policy grants it, see
+ * `grantUploaderPutOnly`. For the `uploadCredentials` option.
+ */
+export function rgwUploaderCredentials(): { accessKeyId: string; secretAccessKey: string } {
+  return { accessKeyId: UPLOAD_ACCESS_KEY, secretAccessKey: UPLOAD_SECRET_KEY }
+}
+
+/** `rgwClientConfig()` with the write-only user's keys. */
+export function rgwUploaderClientConfig(): S3ClientConfig {
+  return { ...rgwClientConfig(), credentials: rgwUploaderCredentials() }
+}
+
+const userIds = new Map<string, Promise<string>>()
+
+/** The RGW user id behind a key pair: the `Owner.ID` of its ListBuckets (any user may list its own, even none). */
+function rgwUserId(credentials: { accessKeyId: string; secretAccessKey: string }, who: string): Promise<string> {
+  let id = userIds.get(credentials.accessKeyId)
+  if (!id) {
+    const client = new S3Client({ ...rgwClientConfig(), credentials })
+    id = client
+      .send(new ListBucketsCommand({}))
+      .then(
+        (res) => {
+          if (!res.Owner?.ID) throw new Error(`RGW named no owner for the ${who} user's ListBuckets`)
+          return res.Owner.ID
+        },
+        (err: unknown) => {
+          throw new Error(
+            `the ${who} user (access key ${credentials.accessKeyId}) is unknown to RGW at ${RGW_ENDPOINT}: ` +
+              `${(err as Error).name}. RGW started before scripts/start-rgw.sh created it? Restart RGW, or run ` +
+              '`radosgw-admin -c <RGW_DIR>/ceph.conf user create --uid=uploader --display-name="Write-only uploader" ' +
+              '--max-buckets=-1 --access-key=$S3_TEST_UPLOAD_ACCESS_KEY --secret-key=$S3_TEST_UPLOAD_SECRET_KEY`',
+          )
+        },
+      )
+      .finally(() => client.destroy())
+    id.catch(() => userIds.delete(credentials.accessKeyId))
+    userIds.set(credentials.accessKeyId, id)
+  }
+  return id
+}
+
+/**
+ * The bucket policy of least privilege for `uploadCredentials` on RGW, as JSON:
+ * - the app's user (`S3_TEST_ACCESS_KEY`, the bucket owner) keeps every right on the bucket and its
+ *   objects. Needed on RGW, where an object belongs to the user who uploaded it: without this the
+ *   app cannot HEAD, GET or delete what the uploader wrote (403; measured). AWS needs no such
+ *   statement when the bucket's Object Ownership is "bucket owner enforced" (its default).
+ * - the uploader may `s3:PutObject` on `<bucket>/<prefix>*` and nothing else. That covers a PUT, a
+ *   POST Object (browser form) and UploadPart on an upload the app created; CreateMultipartUpload,
+ *   ListParts, Complete and Abort stay with the app's keys, so their permissions are not granted.
+ *   It reads nothing, so an unsigned `x-amz-copy-source` turns into a refused copy (403).
+ */
+export async function uploaderPutOnlyPolicy(bucket: string, prefix = ''): Promise<string> {
+  if (/[*?]/.test(prefix)) throw new Error(`grantUploaderPutOnly: a prefix with * or ? would be a policy wildcard: ${prefix}`)
+  const [app, uploader] = await Promise.all([
+    rgwUserId({ accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY }, 'main'),
+    rgwUserId(rgwUploaderCredentials(), 'uploader'),
+  ])
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AppKeepsFullAccess',
+        Effect: 'Allow',
+        Principal: { AWS: [`arn:aws:iam:::user/${app}`] },
+        Action: ['s3:*'],
+        Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+      },
+      {
+        Sid: 'UploaderPutOnly',
+        Effect: 'Allow',
+        Principal: { AWS: [`arn:aws:iam:::user/${uploader}`] },
+        Action: ['s3:PutObject'],
+        Resource: [`arn:aws:s3:::${bucket}/${prefix}*`],
+      },
+    ],
+  })
+}
+
+/**
+ * Sets `uploaderPutOnlyPolicy(bucket, prefix)` as the bucket's policy (replacing any other) with
+ * the main user's keys, and returns the JSON it set.
+ */
+export async function grantUploaderPutOnly(bucket: string, prefix = ''): Promise<string> {
+  const policy = await uploaderPutOnlyPolicy(bucket, prefix)
+  const client = rgwClient()
+  try {
+    await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: policy }))
+  } finally {
+    client.destroy()
+  }
+  return policy
 }

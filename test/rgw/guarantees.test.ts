@@ -318,6 +318,9 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
 
   describe('§5.8 URLs are byte-identical to getSignedUrl for the same request and time', () => {
     it('the single PUT, a part and a download, and they work on RGW', async () => {
+      // A download needs an object (its type decides the disposition): store one in real time.
+      const stored = (await as('alice').post('/create', { filename: 'stored.txt', contentType: 'text/plain', size: 4 })).body
+      expect((await putRaw(stored.url, { headers: stored.headers, body: 'abcd' })).status).toBe(200)
       const now = new Date('2026-11-28T12:34:56Z')
       vi.useFakeTimers({ toFake: ['Date'], now })
       let created: any
@@ -326,7 +329,7 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
       let multipart: any
       try {
         created = (await as('alice').post('/create', { filename: 'same.txt', contentType: 'text/plain', size: 4, metadata: { album: 'x y' } })).body
-        download = (await as('alice').post('/download', { key: created.key })).body
+        download = (await as('alice').post('/download', { key: stored.key })).body
         multipart = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB })).body
         part = (await as('alice').post('/sign-parts', { token: multipart.token, partNumbers: [2] })).body.parts[0]
       } finally {
@@ -350,7 +353,7 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
         signableHeaders: new Set(['content-length']),
       })
       expect(part.url).toBe(partOracle)
-      expect(download.url).toBe(await getSignedUrl(t.client, new Get({ Bucket: t.bucket, Key: created.key }), { expiresIn: 600, signingDate: now }))
+      expect(download.url).toBe(await getSignedUrl(t.client, new Get({ Bucket: t.bucket, Key: stored.key }), { expiresIn: 600, signingDate: now }))
       for (const url of [created.url, part.url, download.url]) expect(url).not.toMatch(/x-amz-checksum|x-amz-sdk-checksum/i)
       await as('alice').post('/abort', { token: multipart.token })
     })

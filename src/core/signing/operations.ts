@@ -65,8 +65,16 @@ export function uploadPart(input: PartToSign): Operation {
   }
 }
 
-export function getObject(key: string): Operation {
-  return { method: 'GET', key, query: { 'x-id': 'GetObject' }, headers: {} }
+export interface GetToSign {
+  key: string
+  /** `response-content-disposition`: S3 answers with this `Content-Disposition` (e.g. `attachment`) */
+  disposition?: string
+}
+
+export function getObject(input: GetToSign): Operation {
+  const query: Record<string, string> = { 'x-id': 'GetObject' }
+  if (input.disposition) query['response-content-disposition'] = input.disposition
+  return { method: 'GET', key: input.key, query, headers: {} }
 }
 
 /** The headers an operation signs: the ones sent, plus `content-length` when it is fixed. */

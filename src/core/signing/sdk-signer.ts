@@ -67,12 +67,13 @@ export function createSdkSigner(bucket: string, config: S3ClientConfig, client =
       return Promise.all(inputs.map((input) => this.uploadPart(input, expiresIn, signingDate)))
     },
 
-    getObject(key, expiresIn, signingDate) {
-      return presign(new GetObjectCommand({ Bucket: bucket, Key: key }), getObject(key), expiresIn, signingDate)
+    getObject(input, expiresIn, signingDate) {
+      const command = new GetObjectCommand({ Bucket: bucket, Key: input.key, ...(input.disposition ? { ResponseContentDisposition: input.disposition } : {}) })
+      return presign(command, getObject(input), expiresIn, signingDate)
     },
 
     async objectUrl(key) {
-      return (await this.getObject(key, 60)).split('?')[0]!
+      return (await this.getObject({ key }, 60)).split('?')[0]!
     },
   }
 }

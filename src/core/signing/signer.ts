@@ -1,9 +1,9 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
-import { type Operation, type PartToSign, type PostToSign, type PutToSign, getObject, putObject, signedHeaders, uploadPart } from './operations'
+import { type GetToSign, type Operation, type PartToSign, type PostToSign, type PutToSign, getObject, putObject, signedHeaders, uploadPart } from './operations'
 import { createSdkSigner } from './sdk-signer'
 import { type Credentials, createQuerySigner, encodeKey } from './sigv4-query'
 
-export type { PartToSign, PostToSign, PutToSign } from './operations'
+export type { GetToSign, PartToSign, PostToSign, PutToSign } from './operations'
 
 /** A presigned request: the URL and the headers the client must send with it. */
 export interface Signed {
@@ -19,7 +19,7 @@ export interface Signer {
   uploadPart(input: PartToSign, expiresIn: number, signingDate?: Date): Promise<Signed>
   /** Many parts at once (a sign-parts batch): resolves endpoint and credentials once. */
   uploadParts(inputs: PartToSign[], expiresIn: number, signingDate?: Date): Promise<Signed[]>
-  getObject(key: string, expiresIn: number, signingDate?: Date): Promise<string>
+  getObject(input: GetToSign, expiresIn: number, signingDate?: Date): Promise<string>
   /** The object's URL without a signature (Uppy's `location`). */
   objectUrl(key: string): Promise<string>
 }
@@ -46,7 +46,7 @@ export function createSigner(bucket: string, config: S3ClientConfig): Signer {
 
   function resolveEndpoint(): Promise<Endpoint> {
     endpoint ??= (async () => {
-      const probe = new URL(await sdk.getObject('k', 60))
+      const probe = new URL(await sdk.getObject({ key: 'k' }, 60))
       return { protocol: probe.protocol, host: probe.host, prefix: probe.pathname.slice(0, -1), region: await client.config.region() }
     })().catch((error: unknown) => {
       endpoint = undefined // retry on the next call (e.g. credentials not available yet)
@@ -100,8 +100,8 @@ export function createSigner(bucket: string, config: S3ClientConfig): Signer {
       return inputs.map((input) => signOne(uploadPart(input), expiresIn, date))
     },
 
-    async getObject(key, expiresIn, signingDate) {
-      return (await sign(getObject(key), expiresIn, signingDate)).url
+    async getObject(input, expiresIn, signingDate) {
+      return (await sign(getObject(input), expiresIn, signingDate)).url
     },
 
     async objectUrl(key) {
