@@ -134,6 +134,9 @@ export interface DownloadResponse {
 /** The largest JSON body any route accepts (a 10,000-part complete fits). */
 export const MAX_BODY_BYTES = 1024 * 1024
 
+/** The most part URLs one `sign-parts` call answers: clients ask in batches of at most this. */
+export const MAX_SIGN_BATCH = 1000
+
 /** How many parts a `size`-byte file has in parts of `partSize` (at least one). */
 export function partCountFor(size: number, partSize: number): number {
   return Math.max(1, Math.ceil(size / partSize))

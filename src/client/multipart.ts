@@ -1,4 +1,4 @@
-import { type CompleteResponse, type ListPartsResponse, type SignPartsResponse, type SignedPart, partLength } from '../wire'
+import { type CompleteResponse, type ListPartsResponse, MAX_SIGN_BATCH, type SignPartsResponse, type SignedPart, partLength } from '../wire'
 import { UploadError, abortError } from './errors'
 import { transient, withRetries } from './retry'
 import { ok, refused } from './transport'
@@ -59,7 +59,7 @@ export async function uploadParts<Result>(session: Session, { token, partSize, p
 
   // Parts not started yet: workers take from the front, sign batches are drawn from it too.
   const queue = Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !etags.has(n))
-  const urlFor = signAhead(session, token, queue, Math.max(2, concurrency * 2), options.checksum ? (n) => sha256(slice(n)) : undefined)
+  const urlFor = signAhead(session, token, queue, Math.min(MAX_SIGN_BATCH, Math.max(2, concurrency * 2)), options.checksum ? (n) => sha256(slice(n)) : undefined)
 
   async function uploadPart(n: number) {
     let part = await urlFor(n)

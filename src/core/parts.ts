@@ -2,6 +2,7 @@ import type { ListPartsResponse, SignPartsResponse } from '../wire'
 import { resumeUpload } from './auth'
 import { PresignError, badRequest } from './errors'
 import { asChecksum, asObject } from './input'
+import { MAX_SIGN_BATCH } from '../wire'
 import { MAX_PARTS, MIN_PART_SIZE, partCountFor, partLength } from './limits'
 import type { Core } from './presigner'
 import type { PartToSign } from './signing/signer'
@@ -9,9 +10,6 @@ import type { StoredPart } from './storage'
 import type { UploadToken } from './token'
 
 /** Signing and listing the parts of a multipart upload. */
-
-/** The most part URLs one `sign-parts` call answers (the client asks a few at a time). */
-export const MAX_SIGN_BATCH = 1000
 
 export function uploadIdOf(upload: UploadToken): string {
   if (!upload.uploadId) throw badRequest('This is not a multipart upload.')
