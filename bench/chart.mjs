@@ -24,7 +24,9 @@ export function renderChart(results) {
     y += b.height
   }
   for (const scenario of ['create', 'part', 'params']) {
-    const rows = (results.http ?? []).filter((r) => r.scenario === scenario).map((r) => ({ label: r.kind, value: r.rps.median, ours: r.kind.startsWith('ours') }))
+    const rows = (results.http ?? [])
+      .filter((r) => r.scenario === scenario)
+      .map((r) => ({ label: r.kind, value: r.rps.median, ours: r.kind.startsWith('ours') }))
     if (rows.length === 0) continue
     const name = { create: 'POST /create', part: 'Uppy part signing', params: 'Uppy /s3/params' }[scenario]
     const b = bars(`${name}: req/s (median; higher is better)`, rows, 'req/s', 10, y, 380, false)

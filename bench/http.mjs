@@ -4,10 +4,21 @@ import { spawn } from 'node:child_process'
 import autocannon from 'autocannon'
 import { summarize, round } from './_stats.mjs'
 
-export const CONTENDERS = ['ours-express', 'ours-koa', 'ours-fetch', 'ours-node-http', 'handwritten-express', 'floor-node-http', 'companion']
+export const CONTENDERS = [
+  'ours-express',
+  'ours-koa',
+  'ours-fetch',
+  'ours-node-http',
+  'handwritten-express',
+  'floor-node-http',
+  'companion',
+]
 
 async function start(kind) {
-  const child = spawn(process.execPath, [new URL('./servers/server.mjs', import.meta.url).pathname, kind], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } })
+  const child = spawn(process.execPath, [new URL('./servers/server.mjs', import.meta.url).pathname, kind], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  })
   let err = ''
   child.stderr.on('data', (c) => (err += c))
   const ready = await new Promise((resolve, reject) => {

@@ -3,7 +3,10 @@
 const range = (s, unit = '') => `${s.median}${unit} (${s.min}–${s.max})`
 
 export function renderMarkdown(r) {
-  const out = [`Measured on ${r.machine.cpus} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.machine.date.slice(0, 10)}. Median (min–max) over alternating rounds.`, '']
+  const out = [
+    `Measured on ${r.machine.cpus} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.machine.date.slice(0, 10)}. Median (min–max) over alternating rounds.`,
+    '',
+  ]
   if (r.sign) {
     const floor = r.sign['crypto floor (SHA-256 + HMAC)'].median
     out.push('| presigning one URL | µs | × crypto floor |', '|---|---|---|')
@@ -25,10 +28,15 @@ export function renderMarkdown(r) {
   }
   if (r.proxy && !r.proxy.skipped) {
     out.push('| app server per 100 MB upload | CPU seconds | peak RSS MiB |', '|---|---|---|')
-    for (const [name, v] of Object.entries(r.proxy)) out.push(`| ${name} | ${range(v['app CPU seconds per 100 MB'])} | ${range(v['app peak RSS (MiB)'])} |`)
+    for (const [name, v] of Object.entries(r.proxy))
+      out.push(`| ${name} | ${range(v['app CPU seconds per 100 MB'])} | ${range(v['app peak RSS (MiB)'])} |`)
     out.push('')
   }
-  if (r.memory) out.push(`Heap after GC over ${r.memory.requests.toLocaleString('en')} \`create\` requests: ${r.memory['heap after GC at each checkpoint (MiB)'].join(' → ')} MiB, ${r.memory.errors} errors.`, '')
+  if (r.memory)
+    out.push(
+      `Heap after GC over ${r.memory.requests.toLocaleString('en')} \`create\` requests: ${r.memory['heap after GC at each checkpoint (MiB)'].join(' → ')} MiB, ${r.memory.errors} errors.`,
+      '',
+    )
   if (r.targets) {
     out.push('| target | measured | met |', '|---|---|---|')
     for (const t of r.targets) out.push(`| ${t.target} | ${t.measured} | ${t.met} |`)
@@ -36,4 +44,3 @@ export function renderMarkdown(r) {
   }
   return out.join('\n')
 }
-

@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process'
 import autocannon from 'autocannon'
 
 export async function benchMemory({ requests = 100_000, checkpoints = 4 } = {}) {
-  const child = spawn(process.execPath, ['--expose-gc', new URL('../test/fixtures/load-server.mjs', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, ['--expose-gc', new URL('../test/fixtures/load-server.mjs', import.meta.url).pathname], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const base = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited ${code}`)))
     child.stdout.on('data', (c) => {
@@ -14,7 +16,14 @@ export async function benchMemory({ requests = 100_000, checkpoints = 4 } = {}) 
   })
   const heap = async () => ((await (await fetch(`${base}/__heap`)).json()).heapUsed / 2 ** 20).toFixed(1)
   const load = (amount) =>
-    autocannon({ url: `${base}/uploads/create`, method: 'POST', connections: 100, amount, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'photo.png', contentType: 'image/png', size: 123456 }) })
+    autocannon({
+      url: `${base}/uploads/create`,
+      method: 'POST',
+      connections: 100,
+      amount,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ filename: 'photo.png', contentType: 'image/png', size: 123456 }),
+    })
   await load(5_000)
   const heapMiB = [Number(await heap())]
   let errors = 0

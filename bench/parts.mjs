@@ -16,7 +16,10 @@ export async function benchParts({ rounds = 7 } = {}) {
   if (created.partCount !== 10_000) throw new Error(`expected 10,000 parts, got ${created.partCount}`)
   const BATCH = 1000
   const batches = Array.from({ length: 10_000 / BATCH }, (_, b) => Array.from({ length: BATCH }, (_, i) => b * BATCH + i + 1))
-  const signAll = async () => (await Promise.all(batches.map((partNumbers) => presigner.signParts({ token: created.token, partNumbers }, undefined)))).flatMap((r) => r.parts)
+  const signAll = async () =>
+    (await Promise.all(batches.map((partNumbers) => presigner.signParts({ token: created.token, partNumbers }, undefined)))).flatMap(
+      (r) => r.parts,
+    )
 
   const app = express()
   app.use('/uploads', presignMiddleware(options))

@@ -9,19 +9,25 @@ const ENDPOINT = process.env.S3_TEST_ENDPOINT ?? 'http://127.0.0.1:7480'
 const SIZE = 100 * 1024 * 1024
 
 async function ensureRgw() {
-  const up = () => fetch(ENDPOINT, { signal: AbortSignal.timeout(1000) }).then(() => true, () => false)
+  const up = () =>
+    fetch(ENDPOINT, { signal: AbortSignal.timeout(1000) }).then(
+      () => true,
+      () => false,
+    )
   if (await up()) return { stop: () => {} }
   try {
     const out = execFileSync('bash', [new URL('../scripts/start-rgw.sh', import.meta.url).pathname], { encoding: 'utf8' })
     const dir = /RGW_DIR=(.*)/.exec(out)?.[1]
     return { stop: () => execFileSync('bash', [new URL('../scripts/stop-rgw.sh', import.meta.url).pathname, dir]) }
-  } catch (error) {
+  } catch {
     return undefined
   }
 }
 
 async function start(kind, bucket) {
-  const child = spawn(process.execPath, [new URL('./servers/upload-server.mjs', import.meta.url).pathname, kind, ENDPOINT, bucket], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [new URL('./servers/upload-server.mjs', import.meta.url).pathname, kind, ENDPOINT, bucket], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const port = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${kind} exited ${code}`)))
     child.stdout.on('data', (c) => {
@@ -34,7 +40,8 @@ async function start(kind, bucket) {
 }
 
 const body = new Blob([Buffer.alloc(SIZE, 97)], { type: 'application/octet-stream' })
-const post = (url, json) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) }).then((r) => r.json())
+const post = (url, json) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) }).then((r) => r.json())
 
 const flows = {
   async 'multer-s3 proxy'(base) {
@@ -56,7 +63,12 @@ export async function benchProxy({ rounds = 3 } = {}) {
   const rgw = await ensureRgw()
   if (!rgw) return { skipped: 'Ceph RGW is not installed (see README, Testing)' }
   const bucket = `bench-proxy-${Date.now()}`
-  const client = new S3Client({ endpoint: ENDPOINT, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'AKIATESTTESTTEST0001', secretAccessKey: 'testsecrettestsecrettestsecret0001' } })
+  const client = new S3Client({
+    endpoint: ENDPOINT,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIATESTTESTTEST0001', secretAccessKey: 'testsecrettestsecrettestsecret0001' },
+  })
   await client.send(new CreateBucketCommand({ Bucket: bucket }))
   const results = {}
   try {
@@ -73,7 +85,10 @@ export async function benchProxy({ rounds = 3 } = {}) {
         rss.push(after.peakRssMiB)
         server.stop()
       }
-      const s = (v, d) => { const x = summarize(v); return { min: round(x.min, d), median: round(x.median, d), max: round(x.max, d), runs: x.runs } }
+      const s = (v, d) => {
+        const x = summarize(v)
+        return { min: round(x.min, d), median: round(x.median, d), max: round(x.max, d), runs: x.runs }
+      }
       results[name] = { 'app CPU seconds per 100 MB': s(cpu, 3), 'app peak RSS (MiB)': s(rss, 1) }
     }
   } finally {

@@ -13,9 +13,19 @@ const kind = process.argv[2]
 const fake = await startFakeS3()
 const s3 = s3Config(fake.endpoint)
 const bucket = 'bench'
-const common = { bucket, s3, secret: 'bench-secret-0123456789', authorize: () => ({ id: 'bench' }), multipart: { threshold: 5 * 1024 ** 2 } }
+const common = {
+  bucket,
+  s3,
+  secret: 'bench-secret-0123456789',
+  authorize: () => ({ id: 'bench' }),
+  multipart: { threshold: 5 * 1024 ** 2 },
+}
 const PARAMS = { method: 'GET', path: '/uploads/s3/params?filename=photo.png&type=image%2Fpng' }
-const CREATE = { method: 'POST', path: '/uploads/create', body: JSON.stringify({ filename: 'photo.png', contentType: 'image/png', size: 123456 }) }
+const CREATE = {
+  method: 'POST',
+  path: '/uploads/create',
+  body: JSON.stringify({ filename: 'photo.png', contentType: 'image/png', size: 123456 }),
+}
 
 async function listen(listener) {
   const server = createServer(listener)
@@ -26,7 +36,11 @@ async function listen(listener) {
 
 /** An Uppy multipart upload to sign parts of, through the same server. */
 async function uppyPartPath(port) {
-  const res = await fetch(`http://127.0.0.1:${port}/uploads/s3/multipart`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'big.bin', type: 'application/octet-stream', metadata: {} }) })
+  const res = await fetch(`http://127.0.0.1:${port}/uploads/s3/multipart`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ filename: 'big.bin', type: 'application/octet-stream', metadata: {} }),
+  })
   const { uploadId, key } = await res.json()
   return `/uploads/s3/multipart/${encodeURIComponent(uploadId)}/7?key=${encodeURIComponent(key)}`
 }
@@ -77,17 +91,30 @@ const kinds = {
       try {
         const { filename, contentType, size } = req.body
         const key = `${randomUUID()}/${filename}`
-        const url = await getSignedUrl(client, new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType, ContentLength: size }), {
-          expiresIn: 600,
-          signableHeaders: new Set(['content-type', 'content-length']),
-        })
+        const url = await getSignedUrl(
+          client,
+          new PutObjectCommand({ Bucket: bucket, Key: key, ContentType: contentType, ContentLength: size }),
+          {
+            expiresIn: 600,
+            signableHeaders: new Set(['content-type', 'content-length']),
+          },
+        )
         res.json({ key, url, headers: { 'content-type': contentType } })
       } catch (error) {
         next(error)
       }
     })
     app.get('/uploads/s3/multipart/:uploadId/:partNumber', async (req, res) => {
-      const url = await getSignedUrl(client, new UploadPartCommand({ Bucket: bucket, Key: req.query.key, UploadId: req.params.uploadId, PartNumber: Number(req.params.partNumber) }), { expiresIn: 600 })
+      const url = await getSignedUrl(
+        client,
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: req.query.key,
+          UploadId: req.params.uploadId,
+          PartNumber: Number(req.params.partNumber),
+        }),
+        { expiresIn: 600 },
+      )
       res.json({ url, expires: 600 })
     })
     const port = await listen(app)
@@ -96,12 +123,33 @@ const kinds = {
   // The floor: bare node:http, JSON.parse, the query signer alone, JSON.stringify.
   async 'floor-node-http'() {
     const { build } = await import('esbuild')
-    const out = await build({ entryPoints: [new URL('../../src/core/signing/sigv4-query.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'node', write: false })
-    const { createQuerySigner, encodeKey } = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`)
+    const out = await build({
+      entryPoints: [new URL('../../src/core/signing/sigv4-query.ts', import.meta.url).pathname],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      write: false,
+    })
+    const { createQuerySigner, encodeKey } = await import(
+      `data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`
+    )
     const presign = createQuerySigner()
     const host = new URL(fake.endpoint).host
     const sign = (key, query, headers) =>
-      presign({ method: 'PUT', protocol: 'http:', host, path: `/${bucket}/${encodeKey(key)}`, query: { ...query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' }, headers, region: 'us-east-1', expiresIn: 600, date: new Date() }, s3.credentials)
+      presign(
+        {
+          method: 'PUT',
+          protocol: 'http:',
+          host,
+          path: `/${bucket}/${encodeKey(key)}`,
+          query: { ...query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+          headers,
+          region: 'us-east-1',
+          expiresIn: 600,
+          date: new Date(),
+        },
+        s3.credentials,
+      )
     const port = await listen((req, res) => {
       let body = ''
       req.on('data', (c) => (body += c))
@@ -110,10 +158,21 @@ const kinds = {
         if (req.method === 'POST') {
           const { filename, contentType, size } = JSON.parse(body)
           const key = `${randomUUID()}/${filename}`
-          res.end(JSON.stringify({ key, url: sign(key, { 'x-id': 'PutObject' }, { 'content-type': contentType, 'content-length': String(size) }), headers: { 'content-type': contentType } }))
+          res.end(
+            JSON.stringify({
+              key,
+              url: sign(key, { 'x-id': 'PutObject' }, { 'content-type': contentType, 'content-length': String(size) }),
+              headers: { 'content-type': contentType },
+            }),
+          )
         } else {
           const url = new URL(req.url, 'http://x')
-          res.end(JSON.stringify({ url: sign(url.searchParams.get('key'), { partNumber: '7', uploadId: 'abc', 'x-id': 'UploadPart' }, {}), expires: 600 }))
+          res.end(
+            JSON.stringify({
+              url: sign(url.searchParams.get('key'), { partNumber: '7', uploadId: 'abc', 'x-id': 'UploadPart' }, {}),
+              expires: 600,
+            }),
+          )
         }
       })
     })
@@ -130,7 +189,16 @@ const kinds = {
       })
     })
     const { app: companionApp } = companion.app({
-      s3: { key: s3.credentials.accessKeyId, secret: s3.credentials.secretAccessKey, bucket, region: 'us-east-1', endpoint: fake.endpoint, forcePathStyle: true, expires: 600, getKey: ({ filename }) => `${randomUUID()}/${filename}` },
+      s3: {
+        key: s3.credentials.accessKeyId,
+        secret: s3.credentials.secretAccessKey,
+        bucket,
+        region: 'us-east-1',
+        endpoint: fake.endpoint,
+        forcePathStyle: true,
+        expires: 600,
+        getKey: ({ filename }) => `${randomUUID()}/${filename}`,
+      },
       server: { host: `127.0.0.1:${port}`, protocol: 'http' },
       filePath: mkdtempSync(join(tmpdir(), 'companion-')),
       secret: 'bench-companion-secret',

@@ -9,7 +9,10 @@ const s3 = {
   endpoint,
   forcePathStyle: true,
   region: 'us-east-1',
-  credentials: { accessKeyId: process.env.S3_TEST_ACCESS_KEY ?? 'AKIATESTTESTTEST0001', secretAccessKey: process.env.S3_TEST_SECRET_KEY ?? 'testsecrettestsecrettestsecret0001' },
+  credentials: {
+    accessKeyId: process.env.S3_TEST_ACCESS_KEY ?? 'AKIATESTTESTTEST0001',
+    secretAccessKey: process.env.S3_TEST_SECRET_KEY ?? 'testsecrettestsecrettestsecret0001',
+  },
   requestChecksumCalculation: 'WHEN_REQUIRED',
   responseChecksumValidation: 'WHEN_REQUIRED',
 }
@@ -28,10 +31,15 @@ app.get('/__usage', (_req, res) => {
 if (kind === 'multer-s3') {
   const { default: multer } = await import('multer')
   const { default: multerS3 } = await import('multer-s3')
-  const upload = multer({ storage: multerS3({ s3: new S3Client(s3), bucket, key: (_req, file, cb) => cb(null, `proxy/${Date.now()}-${file.originalname}`) }) })
+  const upload = multer({
+    storage: multerS3({ s3: new S3Client(s3), bucket, key: (_req, file, cb) => cb(null, `proxy/${Date.now()}-${file.originalname}`) }),
+  })
   app.post('/upload', upload.single('file'), (req, res) => res.json({ key: req.file.key, size: req.file.size }))
 } else {
   const { presignMiddleware } = await import('s3-presign-middleware/express')
-  app.use('/uploads', presignMiddleware({ bucket, s3, secret: 'bench-secret-0123456789', authorize: () => true, multipart: { threshold: 5 * 1024 ** 3 } }))
+  app.use(
+    '/uploads',
+    presignMiddleware({ bucket, s3, secret: 'bench-secret-0123456789', authorize: () => true, multipart: { threshold: 5 * 1024 ** 3 } }),
+  )
 }
 const server = app.listen(0, '127.0.0.1', () => console.log(`READY ${server.address().port}`))

@@ -77,8 +77,9 @@ export async function start({ port = Number(process.env.PORT ?? 3000), host = '1
 
 async function listFiles(client, bucket) {
   const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }))
-  return Contents.map(({ Key, Size, LastModified }) => ({ key: Key, size: Size, lastModified: LastModified }))
-    .sort((a, b) => new Date(b.lastModified) - new Date(a.lastModified))
+  return Contents.map(({ Key, Size, LastModified }) => ({ key: Key, size: Size, lastModified: LastModified })).sort(
+    (a, b) => new Date(b.lastModified) - new Date(a.lastModified),
+  )
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

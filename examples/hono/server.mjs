@@ -41,7 +41,11 @@ export async function start({ port = Number(process.env.PORT ?? 3000), host = '1
   const client = new S3Client(s3)
   app.get('/api/files', async (c) => {
     const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }))
-    return c.json(Contents.map(({ Key, Size, LastModified }) => ({ key: Key, size: Size, lastModified: LastModified })).sort((a, b) => new Date(b.lastModified) - new Date(a.lastModified)))
+    return c.json(
+      Contents.map(({ Key, Size, LastModified }) => ({ key: Key, size: Size, lastModified: LastModified })).sort(
+        (a, b) => new Date(b.lastModified) - new Date(a.lastModified),
+      ),
+    )
   })
   const asset = (file, type) => async (c) => c.body(await readFile(file), 200, { 'content-type': type })
   app.get('/', asset(new URL('index.html', PUBLIC_DIR), 'text/html; charset=utf-8'))
@@ -68,7 +72,9 @@ export async function start({ port = Number(process.env.PORT ?? 3000), host = '1
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const demo = await start()
   console.log(`Demo running: open ${demo.url}/`)
-  console.log(`Store: bucket "${demo.store.bucket}" on ${demo.store.external ? demo.store.endpoint : `embedded s3rver at ${demo.store.endpoint}`}`)
+  console.log(
+    `Store: bucket "${demo.store.bucket}" on ${demo.store.external ? demo.store.endpoint : `embedded s3rver at ${demo.store.endpoint}`}`,
+  )
   const stop = () => demo.close().then(() => process.exit(0))
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)

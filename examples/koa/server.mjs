@@ -1,7 +1,7 @@
 // Direct-to-S3 uploads in a Koa 3 app: one `app.use` line serves every upload route.
 //
-//   npm run demo:koa                   # embedded fake S3 (s3rver), nothing to set up
-//   S3_ENDPOINT=http://127.0.0.1:8000 S3_BUCKET=demo npm run demo:koa   # a real S3-compatible store
+//   npm run example:koa                   # embedded fake S3 (s3rver), nothing to set up
+//   S3_ENDPOINT=http://127.0.0.1:8000 S3_BUCKET=demo npm run example:koa   # a real S3-compatible store
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { pathToFileURL } from 'node:url'
@@ -101,8 +101,9 @@ export async function start({ port = Number(process.env.PORT ?? 3000), host = '1
 
 async function listFiles(client, bucket) {
   const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }))
-  return Contents.map(({ Key, Size, LastModified }) => ({ key: Key, size: Size, lastModified: LastModified }))
-    .sort((a, b) => new Date(b.lastModified) - new Date(a.lastModified))
+  return Contents.map(({ Key, Size, LastModified }) => ({ key: Key, size: Size, lastModified: LastModified })).sort(
+    (a, b) => new Date(b.lastModified) - new Date(a.lastModified),
+  )
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

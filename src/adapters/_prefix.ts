@@ -3,7 +3,7 @@ import { configError } from '../core/errors'
 /** `'uploads/'` → `'/uploads'`; `''` and `'/'` → `''`. */
 export function normalizePrefix(prefix: unknown): string {
   if (prefix === undefined) return ''
-  if (typeof prefix !== 'string') throw configError('`prefix` must be a path such as `\'/uploads\'`.')
+  if (typeof prefix !== 'string') throw configError("`prefix` must be a path such as `'/uploads'`.")
   const trimmed = prefix.replace(/\/+$/, '')
   return trimmed === '' ? '' : trimmed.startsWith('/') ? trimmed : `/${trimmed}`
 }

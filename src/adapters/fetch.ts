@@ -7,7 +7,9 @@ import { type PrefixOption, normalizePrefix, stripPrefix } from './_prefix'
 export { PresignError, isPresignError } from '../core/errors'
 export type { PresignOptions } from '../core/options'
 
-export interface FetchPresignOptions<Id extends Identity = Identity, Result = unknown> extends PresignOptions<Request, Id, Result>, PrefixOption {}
+export interface FetchPresignOptions<Id extends Identity = Identity, Result = unknown>
+  extends PresignOptions<Request, Id, Result>,
+    PrefixOption {}
 
 /**
  * A `(Request) => Promise<Response>` handler for Hono, Next.js route handlers, Bun and Deno.

@@ -7,7 +7,9 @@ import { type PrefixOption, normalizePrefix, stripPrefix } from './_prefix'
 export { PresignError, isPresignError } from '../core/errors'
 export type { PresignOptions } from '../core/options'
 
-export interface KoaPresignOptions<Id extends Identity = Identity, Result = unknown> extends PresignOptions<Context, Id, Result>, PrefixOption {}
+export interface KoaPresignOptions<Id extends Identity = Identity, Result = unknown>
+  extends PresignOptions<Context, Id, Result>,
+    PrefixOption {}
 
 /**
  * Koa 2 and 3 middleware serving every upload route under `prefix`. Hooks receive the Koa

@@ -66,13 +66,17 @@ function covers(patterns: string[] | undefined, value: string): boolean {
   return (patterns ?? []).some((p) => {
     const pattern = p.toLowerCase()
     const star = pattern.indexOf('*')
-    return star < 0 ? pattern === v : v.length >= pattern.length - 1 && v.startsWith(pattern.slice(0, star)) && v.endsWith(pattern.slice(star + 1))
+    return star < 0
+      ? pattern === v
+      : v.length >= pattern.length - 1 && v.startsWith(pattern.slice(0, star)) && v.endsWith(pattern.slice(star + 1))
   })
 }
 
 /** A needed header pattern (`x-amz-meta-*`) is covered when every name it stands for is. */
 const coversHeader = (patterns: string[] | undefined, needed: string) =>
-  needed.endsWith('*') ? covers(patterns, needed.slice(0, -1)) && covers(patterns, `${needed.slice(0, -1)}-probe`) : covers(patterns, needed)
+  needed.endsWith('*')
+    ? covers(patterns, needed.slice(0, -1)) && covers(patterns, `${needed.slice(0, -1)}-probe`)
+    : covers(patterns, needed)
 
 const sameText = (a: string, b: string) => a.toLowerCase() === b.toLowerCase()
 const onlyFor = (rule: CORSRule, origin: string) => rule.AllowedOrigins?.length === 1 && sameText(rule.AllowedOrigins[0]!, origin)
@@ -101,7 +105,8 @@ function corsGaps(rule: CORSRule): string[] {
   const gaps: string[] = []
   if (methods.length) gaps.push(`does not allow ${methods.join(', ')}`)
   if (headers.length) gaps.push(`does not allow the request headers ${headers.join(', ')}`)
-  if (expose.length) gaps.push(`does not expose ${expose.join(' and ')} (browsers then cannot read a part's ETag, and multipart uploads stall)`)
+  if (expose.length)
+    gaps.push(`does not expose ${expose.join(' and ')} (browsers then cannot read a part's ETag, and multipart uploads stall)`)
   return gaps
 }
 
@@ -121,7 +126,11 @@ export function mergeCors(rules: CORSRule[], origin: string): { rules: CORSRule[
   const first = rules.findIndex((r) => covers(r.AllowedOrigins, origin))
   if (first < 0) {
     const ours: CORSRule = { ID: corsRuleId(origin), AllowedOrigins: [origin], AllowedMethods: [], AllowedHeaders: [], ExposeHeaders: [] }
-    return { rules: [...rules, forUploads(ours)], gaps: [`no CORS rule allows the origin ${origin}`], change: `Added a rule for ${origin}.` }
+    return {
+      rules: [...rules, forUploads(ours)],
+      gaps: [`no CORS rule allows the origin ${origin}`],
+      change: `Added a rule for ${origin}.`,
+    }
   }
   const rule = rules[first]!
   const lacks = corsGaps(rule)
@@ -129,7 +138,11 @@ export function mergeCors(rules: CORSRule[], origin: string): { rules: CORSRule[
   const next = [...rules]
   if (onlyFor(rule, origin)) {
     next[first] = forUploads(rule)
-    return { rules: next, gaps: [`the rule for ${origin} ${joinAnd(lacks)}`], change: `Extended the rule for ${origin}${rule.ID ? ` ("${rule.ID}")` : ''}, keeping what it allowed.` }
+    return {
+      rules: next,
+      gaps: [`the rule for ${origin} ${joinAnd(lacks)}`],
+      change: `Extended the rule for ${origin}${rule.ID ? ` ("${rule.ID}")` : ''}, keeping what it allowed.`,
+    }
   }
   let ours = forUploads({ ...rule, ID: corsRuleId(origin), AllowedOrigins: [origin] })
   // A rule the doctor wrote earlier, now behind this one: folded into the new rule rather than left as a twin.
@@ -152,7 +165,11 @@ const missing = (error: unknown, code: string) => s3Code(error) === code || (s3S
 
 async function checkCors({ client, bucket, origin, fix }: DoctorOptions): Promise<DoctorCheck> {
   if (!origin) {
-    return { name: 'cors', status: 'skipped', message: 'CORS: not checked; pass --origin with your app\'s origin (e.g. --origin https://app.example.com).' }
+    return {
+      name: 'cors',
+      status: 'skipped',
+      message: "CORS: not checked; pass --origin with your app's origin (e.g. --origin https://app.example.com).",
+    }
   }
   let rules: CORSRule[] = []
   try {
@@ -161,8 +178,18 @@ async function checkCors({ client, bucket, origin, fix }: DoctorOptions): Promis
     if (!missing(error, 'NoSuchCORSConfiguration')) throw error
   }
   const merged = mergeCors(rules, origin)
-  if (!merged) return { name: 'cors', status: 'ok', message: `CORS allows ${origin} to upload (PUT, POST, GET, HEAD and the signed headers) and exposes ETag and Location.` }
-  if (!fix) return { name: 'cors', status: 'problem', message: `CORS: ${merged.gaps.join('; ')}. Run with --fix to add what is missing (other rules are kept).` }
+  if (!merged)
+    return {
+      name: 'cors',
+      status: 'ok',
+      message: `CORS allows ${origin} to upload (PUT, POST, GET, HEAD and the signed headers) and exposes ETag and Location.`,
+    }
+  if (!fix)
+    return {
+      name: 'cors',
+      status: 'problem',
+      message: `CORS: ${merged.gaps.join('; ')}. Run with --fix to add what is missing (other rules are kept).`,
+    }
   await client.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: merged.rules } }))
   return { name: 'cors', status: 'fixed', message: `CORS: ${merged.gaps.join('; ')}. ${merged.change}` }
 }
@@ -170,7 +197,9 @@ async function checkCors({ client, bucket, origin, fix }: DoctorOptions): Promis
 /** A rule for the whole bucket: no prefix, tag or size filter. */
 function wholeBucket(rule: LifecycleRule): boolean {
   const f = rule.Filter
-  return !rule.Prefix && (!f || (!f.Prefix && !f.Tag && !f.And && f.ObjectSizeGreaterThan === undefined && f.ObjectSizeLessThan === undefined))
+  return (
+    !rule.Prefix && (!f || (!f.Prefix && !f.Tag && !f.And && f.ObjectSizeGreaterThan === undefined && f.ObjectSizeLessThan === undefined))
+  )
 }
 
 async function checkLifecycle({ client, bucket, fix }: DoctorOptions): Promise<DoctorCheck> {
@@ -181,16 +210,24 @@ async function checkLifecycle({ client, bucket, fix }: DoctorOptions): Promise<D
     } catch (error) {
       if (!missing(error, 'NoSuchLifecycleConfiguration')) throw error
     }
-    const aborting = rules.some((r) => r.Status === 'Enabled' && r.AbortIncompleteMultipartUpload?.DaysAfterInitiation !== undefined && wholeBucket(r))
+    const aborting = rules.some(
+      (r) => r.Status === 'Enabled' && r.AbortIncompleteMultipartUpload?.DaysAfterInitiation !== undefined && wholeBucket(r),
+    )
     if (aborting) return { name: 'lifecycle', status: 'ok', message: 'A lifecycle rule aborts incomplete multipart uploads.' }
     if (!fix) {
       return {
         name: 'lifecycle',
         status: 'problem',
-        message: 'No lifecycle rule aborts incomplete multipart uploads in the whole bucket: abandoned parts are stored (and billed) forever. Run with --fix to add one (other rules are kept).',
+        message:
+          'No lifecycle rule aborts incomplete multipart uploads in the whole bucket: abandoned parts are stored (and billed) forever. Run with --fix to add one (other rules are kept).',
       }
     }
-    const ours: LifecycleRule = { ID: LIFECYCLE_ID, Status: 'Enabled', Filter: { Prefix: '' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } }
+    const ours: LifecycleRule = {
+      ID: LIFECYCLE_ID,
+      Status: 'Enabled',
+      Filter: { Prefix: '' },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+    }
     // Only a rule we wrote may be replaced (say, one disabled since); every other rule is written back as read.
     const kept = rules.filter((r) => r.ID !== LIFECYCLE_ID)
     await client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: [...kept, ours] } }))
@@ -218,10 +255,18 @@ async function checkPublicAccess(options: DoctorOptions, state: { blockPublicAcl
     state.blockPublicAcls = current?.BlockPublicAcls === true
     const off = PUBLIC_ACCESS_FLAGS.filter((f) => current?.[f] !== true)
     if (off.length === 0) {
-      return { name: 'public-access', status: 'ok', message: `Public access: ${joinAnd(PUBLIC_ACCESS_FLAGS)} are on (public ACLs are ignored, public policies refused).` }
+      return {
+        name: 'public-access',
+        status: 'ok',
+        message: `Public access: ${joinAnd(PUBLIC_ACCESS_FLAGS)} are on (public ACLs are ignored, public policies refused).`,
+      }
     }
     if (!fix) {
-      return { name: 'public-access', status: 'problem', message: `Public access: ${joinAnd(off)} ${off.length > 1 ? 'are' : 'is'} off, so a public ACL or policy could expose uploads. Run with --fix to turn ${off.length > 1 ? 'them' : 'it'} on.` }
+      return {
+        name: 'public-access',
+        status: 'problem',
+        message: `Public access: ${joinAnd(off)} ${off.length > 1 ? 'are' : 'is'} off, so a public ACL or policy could expose uploads. Run with --fix to turn ${off.length > 1 ? 'them' : 'it'} on.`,
+      }
     }
     const before = await uploadWorks(options)
     // Existing true flags stay true; BlockPublicAcls is never turned on (Ceph RGW 16 refuses every upload with it).
@@ -238,7 +283,11 @@ async function checkPublicAccess(options: DoctorOptions, state: { blockPublicAcl
       }
     }
     const uploads = after.ok ? 'uploads still work' : `uploads fail as they did before (${after.failure})`
-    return { name: 'public-access', status: 'fixed', message: `Public access: turned on ${joinAnd(off)}; ${uploads}. BlockPublicAcls was left ${current?.BlockPublicAcls ? 'on' : 'off'}.` }
+    return {
+      name: 'public-access',
+      status: 'fixed',
+      message: `Public access: turned on ${joinAnd(off)}; ${uploads}. BlockPublicAcls was left ${current?.BlockPublicAcls ? 'on' : 'off'}.`,
+    }
   } catch (error) {
     if (!unsupported(error)) throw error
     return { name: 'public-access', status: 'unsupported', message: 'Blocking public access: not supported by this store.' }
@@ -248,8 +297,10 @@ async function checkPublicAccess(options: DoctorOptions, state: { blockPublicAcl
 /** Runs every check; with `fix`, repairs what it can first, then proves the bucket with real requests. */
 export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> {
   const { origin, fix = false } = options
-  if (origin !== undefined && (origin.includes('*') || origin.trim() === '')) throw new Error('The doctor writes CORS for one exact origin, never a wildcard.')
-  if (fix && !origin) throw new Error('--fix needs --origin: the doctor writes CORS for your app\'s origin only, never for every origin (*).')
+  if (origin !== undefined && (origin.includes('*') || origin.trim() === ''))
+    throw new Error('The doctor writes CORS for one exact origin, never a wildcard.')
+  if (fix && !origin)
+    throw new Error("--fix needs --origin: the doctor writes CORS for your app's origin only, never for every origin (*).")
   const checks: DoctorCheck[] = []
   const step = async (name: DoctorCheck['name'], what: string, run: () => Promise<DoctorCheck>) => {
     try {
@@ -261,8 +312,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
   const state = { blockPublicAcls: false }
 
   await step('cors', fix ? 'CORS could not be read or written' : 'CORS could not be read', () => checkCors(options))
-  await step('lifecycle', fix ? 'Lifecycle rules could not be read or written' : 'Lifecycle rules could not be read', () => checkLifecycle(options))
-  await step('public-access', fix ? 'Public access settings could not be read or written' : 'Public access settings could not be read', () => checkPublicAccess(options, state))
+  await step('lifecycle', fix ? 'Lifecycle rules could not be read or written' : 'Lifecycle rules could not be read', () =>
+    checkLifecycle(options),
+  )
+  await step(
+    'public-access',
+    fix ? 'Public access settings could not be read or written' : 'Public access settings could not be read',
+    () => checkPublicAccess(options, state),
+  )
 
   let uploads = false
   await step('round-trip', 'The probe upload failed', async () => {
@@ -276,7 +333,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
       return { name: 'round-trip', status: 'problem', message: `UPLOADS FAIL: ${what} did not work: ${trip.uploads.failure}.${blamed}` }
     }
     if (trip.browser && !trip.browser.ok) {
-      return { name: 'round-trip', status: 'problem', message: `Browsers on ${origin} cannot upload: ${trip.browser.failure} (${what} worked without CORS).` }
+      return {
+        name: 'round-trip',
+        status: 'problem',
+        message: `Browsers on ${origin} cannot upload: ${trip.browser.failure} (${what} worked without CORS).`,
+      }
     }
     return {
       name: 'round-trip',
@@ -285,7 +346,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     }
   })
   if (!uploads) {
-    checks.push({ name: 'public-acl', status: 'skipped', message: 'The public ACL and unsigned header probes did not run: they need uploads to work.' })
+    checks.push({
+      name: 'public-acl',
+      status: 'skipped',
+      message: 'The public ACL and unsigned header probes did not run: they need uploads to work.',
+    })
     return checks
   }
 
@@ -293,14 +358,23 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     const acl = await publicAclProbe(options)
     const attack = 'An uploader who adds an unsigned x-amz-acl: public-read to a presigned PUT'
     if (acl.result === 'public') {
-      return { name: 'public-acl', status: 'problem', message: `${attack} gets a publicly readable object (${acl.answer}). Run with --fix to turn on IgnorePublicAcls.` }
+      return {
+        name: 'public-acl',
+        status: 'problem',
+        message: `${attack} gets a publicly readable object (${acl.answer}). Run with --fix to turn on IgnorePublicAcls.`,
+      }
     }
     return { name: 'public-acl', status: 'ok', message: `${attack} does not get a public object (${acl.answer}).` }
   })
 
   await step('unsigned-headers', 'The unsigned header probe failed', async () => {
     const probe = await unsignedHeaderProbe(options)
-    if (probe.refused) return { name: 'unsigned-headers', status: 'ok', message: `The store refuses unsigned x-amz-* headers on presigned requests (${probe.answer}).` }
+    if (probe.refused)
+      return {
+        name: 'unsigned-headers',
+        status: 'ok',
+        message: `The store refuses unsigned x-amz-* headers on presigned requests (${probe.answer}).`,
+      }
     return {
       name: 'unsigned-headers',
       status: 'warning',

@@ -44,20 +44,18 @@ export async function main(argv: string[], log: (line: string) => void = console
     log(USAGE)
     return command === undefined || command === '--help' || command === '-h' ? 0 : 2
   }
-  let values
+  const options = {
+    bucket: { type: 'string' },
+    origin: { type: 'string' },
+    fix: { type: 'boolean', default: false },
+    region: { type: 'string' },
+    endpoint: { type: 'string' },
+    'path-style': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  } as const
+  let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>['values']
   try {
-    ;({ values } = parseArgs({
-      args: rest,
-      options: {
-        bucket: { type: 'string' },
-        origin: { type: 'string' },
-        fix: { type: 'boolean', default: false },
-        region: { type: 'string' },
-        endpoint: { type: 'string' },
-        'path-style': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }))
+    values = parseArgs({ args: rest, options }).values
   } catch (error) {
     log(`${(error as Error).message}: see the options below.\n\n${USAGE}`)
     return 2
@@ -74,12 +72,16 @@ export async function main(argv: string[], log: (line: string) => void = console
   if (values.origin !== undefined) {
     origin = exactOrigin(values.origin)
     if (!origin) {
-      log(`--origin must be your app's exact origin, scheme and host (and port), e.g. --origin https://app.example.com; the doctor never writes a CORS rule for a wildcard like "${values.origin}".`)
+      log(
+        `--origin must be your app's exact origin, scheme and host (and port), e.g. --origin https://app.example.com; the doctor never writes a CORS rule for a wildcard like "${values.origin}".`,
+      )
       return 2
     }
   }
   if (values.fix && !origin) {
-    log('--fix needs --origin with your app\'s origin (e.g. --origin https://app.example.com): the doctor writes CORS for that origin only, never for every origin (*).')
+    log(
+      "--fix needs --origin with your app's origin (e.g. --origin https://app.example.com): the doctor writes CORS for that origin only, never for every origin (*).",
+    )
     return 2
   }
   const endpoint = values.endpoint ?? process.env.S3_ENDPOINT
@@ -100,7 +102,9 @@ export async function main(argv: string[], log: (line: string) => void = console
     try {
       await client.config.credentials()
     } catch {
-      log('No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the environment, as for the AWS CLI.')
+      log(
+        'No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the environment, as for the AWS CLI.',
+      )
       return 2
     }
     const where = endpoint ? `at ${endpoint}` : `in ${region}`
@@ -110,7 +114,10 @@ export async function main(argv: string[], log: (line: string) => void = console
       const status = s3Status(error)
       if (status === 404) log(`The bucket "${values.bucket}" does not exist ${where}: check --bucket, --region and --endpoint.`)
       else if (status === 301) log(`The bucket "${values.bucket}" is in another region than ${region}: pass its region with --region.`)
-      else if (status === 403) log(`The store refused these credentials for the bucket "${values.bucket}" (403): check the access key and secret, and that they may use this bucket.`)
+      else if (status === 403)
+        log(
+          `The store refused these credentials for the bucket "${values.bucket}" (403): check the access key and secret, and that they may use this bucket.`,
+        )
       else log(`The bucket "${values.bucket}" could not be reached ${where} (${describeError(error)}): check --endpoint and the network.`)
       return 1
     }

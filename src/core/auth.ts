@@ -36,7 +36,10 @@ export async function authorize<Req, Id extends Identity>(
 export async function resumeUpload<Req, Id extends Identity>(core: Core<Req, Id>, action: Action, sealed: unknown, request: Req) {
   const upload: UploadToken = core.tokens.open(sealed)
   if (upload.scope !== core.config.scope) {
-    throw new PresignError('invalid_token', 'This upload was started under other rules (another mount or route): finish it where it started.')
+    throw new PresignError(
+      'invalid_token',
+      'This upload was started under other rules (another mount or route): finish it where it started.',
+    )
   }
   const identity = await authorize(core, action, request, { key: upload.key })
   if (identityIdOf(identity) !== upload.identityId) {

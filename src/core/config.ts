@@ -41,20 +41,27 @@ export interface Config<Req, Id extends Identity, Result> {
 
 /** Validates the options, throwing prefixed start-up errors that name the fix. */
 export function resolveConfig<Req, Id extends Identity, Result>(options: PresignOptions<Req, Id, Result>): Config<Req, Id, Result> {
-  if (typeof options !== 'object' || options === null) throw configError('options are required: presignMiddleware({ bucket, secret, authorize }).')
+  if (typeof options !== 'object' || options === null)
+    throw configError('options are required: presignMiddleware({ bucket, secret, authorize }).')
   const { bucket, secret, authorize } = options
   if (typeof bucket !== 'string' || bucket.length === 0) {
     throw configError('`bucket` is required: the name of the bucket that receives uploads, e.g. `bucket: process.env.S3_BUCKET`.')
   }
   const secrets = typeof secret === 'string' ? [secret] : secret
   if (!Array.isArray(secrets) || secrets.length === 0 || secrets.some((s) => typeof s !== 'string')) {
-    throw configError('`secret` is required: it seals upload tokens so that every instance of your app accepts them. Set `secret: process.env.PRESIGN_SECRET` to a random string of 32+ characters (e.g. `openssl rand -base64 32`), the same on every instance.')
+    throw configError(
+      '`secret` is required: it seals upload tokens so that every instance of your app accepts them. Set `secret: process.env.PRESIGN_SECRET` to a random string of 32+ characters (e.g. `openssl rand -base64 32`), the same on every instance.',
+    )
   }
   if (secrets.some((s) => s.length < 16)) {
-    throw configError('`secret` must be at least 16 characters long; use a random string of 32+ characters (e.g. `openssl rand -base64 32`).')
+    throw configError(
+      '`secret` must be at least 16 characters long; use a random string of 32+ characters (e.g. `openssl rand -base64 32`).',
+    )
   }
   if (typeof authorize !== 'function') {
-    throw configError('`authorize` is required: a function that returns the caller\'s identity `{ id }`, `true` for anonymous callers, or `false` to refuse. Write `authorize: () => true` to allow everyone.')
+    throw configError(
+      "`authorize` is required: a function that returns the caller's identity `{ id }`, `true` for anonymous callers, or `false` to refuse. Write `authorize: () => true` to allow everyone.",
+    )
   }
   for (const hook of ['keyFor', 'onComplete'] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function') throw configError(`\`${hook}\` must be a function.`)
@@ -62,7 +69,9 @@ export function resolveConfig<Req, Id extends Identity, Result>(options: Presign
 
   const expiresIn = options.expiresIn ?? 600
   if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > MAX_EXPIRES_IN) {
-    throw configError(`\`expiresIn\` must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN} (7 days, the SigV4 limit); got ${String(options.expiresIn)}.`)
+    throw configError(
+      `\`expiresIn\` must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN} (7 days, the SigV4 limit); got ${String(options.expiresIn)}.`,
+    )
   }
   const tokenExpiresIn = options.tokenExpiresIn ?? 86_400
   if (!Number.isInteger(tokenExpiresIn) || tokenExpiresIn < 60) {
@@ -70,27 +79,38 @@ export function resolveConfig<Req, Id extends Identity, Result>(options: Presign
   }
   const maxFileSize = options.maxFileSize ?? MAX_OBJECT_SIZE
   if (!Number.isSafeInteger(maxFileSize) || maxFileSize < 0 || maxFileSize > MAX_OBJECT_SIZE) {
-    throw configError(`\`maxFileSize\` must be a whole number of bytes up to S3's object limit (${MAX_OBJECT_SIZE}); got ${String(options.maxFileSize)}.`)
+    throw configError(
+      `\`maxFileSize\` must be a whole number of bytes up to S3's object limit (${MAX_OBJECT_SIZE}); got ${String(options.maxFileSize)}.`,
+    )
   }
   const threshold = options.multipart?.threshold ?? 100 * MiB
   if (!Number.isSafeInteger(threshold) || threshold < 0 || threshold > MAX_SINGLE_SIZE) {
-    throw configError(`\`multipart.threshold\` must be a whole number of bytes up to 5 GiB (S3's single PUT limit); got ${String(options.multipart?.threshold)}.`)
+    throw configError(
+      `\`multipart.threshold\` must be a whole number of bytes up to 5 GiB (S3's single PUT limit); got ${String(options.multipart?.threshold)}.`,
+    )
   }
   const partSize = options.multipart?.partSize
   if (partSize !== undefined && (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE)) {
-    throw configError(`\`multipart.partSize\` must be a whole number of bytes from 5 MiB to 5 GiB (S3's part limits); got ${String(partSize)}.`)
+    throw configError(
+      `\`multipart.partSize\` must be a whole number of bytes from 5 MiB to 5 GiB (S3's part limits); got ${String(partSize)}.`,
+    )
   }
   const timeout = options.timeout ?? 5000
   if (!Number.isFinite(timeout) || timeout <= 0) {
     throw configError(`\`timeout\` must be a positive number of milliseconds; got ${String(options.timeout)}.`)
   }
   const allowed = options.allowedContentTypes
-  if (allowed !== undefined && (!Array.isArray(allowed) || allowed.some((t) => typeof t !== 'string' || !t.includes('/') && t !== '*'))) {
-    throw configError('`allowedContentTypes` must be a list of media types such as `[\'image/*\', \'application/pdf\']`.')
+  if (allowed !== undefined && (!Array.isArray(allowed) || allowed.some((t) => typeof t !== 'string' || (!t.includes('/') && t !== '*')))) {
+    throw configError("`allowedContentTypes` must be a list of media types such as `['image/*', 'application/pdf']`.")
   }
   let keyPrefix = options.keyPrefix ?? ''
-  if (typeof keyPrefix !== 'string' || keyPrefix.startsWith('/') || keyPrefix.split('/').includes('..') || Buffer.byteLength(keyPrefix) > MAX_KEY_BYTES / 2) {
-    throw configError('`keyPrefix` must be a relative key prefix such as `\'uploads/\'` (no leading `/`, no `..`).')
+  if (
+    typeof keyPrefix !== 'string' ||
+    keyPrefix.startsWith('/') ||
+    keyPrefix.split('/').includes('..') ||
+    Buffer.byteLength(keyPrefix) > MAX_KEY_BYTES / 2
+  ) {
+    throw configError("`keyPrefix` must be a relative key prefix such as `'uploads/'` (no leading `/`, no `..`).")
   }
   if (keyPrefix && !keyPrefix.endsWith('/')) keyPrefix += '/'
   const overwrite = options.overwrite === true
@@ -98,9 +118,14 @@ export function resolveConfig<Req, Id extends Identity, Result>(options: Presign
   if (
     uploadCredentials !== undefined &&
     typeof uploadCredentials !== 'function' &&
-    (typeof uploadCredentials !== 'object' || uploadCredentials === null || typeof uploadCredentials.accessKeyId !== 'string' || typeof uploadCredentials.secretAccessKey !== 'string')
+    (typeof uploadCredentials !== 'object' ||
+      uploadCredentials === null ||
+      typeof uploadCredentials.accessKeyId !== 'string' ||
+      typeof uploadCredentials.secretAccessKey !== 'string')
   ) {
-    throw configError('`uploadCredentials` must be `{ accessKeyId, secretAccessKey, sessionToken? }` or a credential provider: the keys of an identity that may only `s3:PutObject` on your key space.')
+    throw configError(
+      '`uploadCredentials` must be `{ accessKeyId, secretAccessKey, sessionToken? }` or a credential provider: the keys of an identity that may only `s3:PutObject` on your key space.',
+    )
   }
 
   return {
@@ -126,7 +151,13 @@ export function resolveConfig<Req, Id extends Identity, Result>(options: Presign
   }
 }
 
-function scopeOf(rules: { bucket: string; keyPrefix: string; maxFileSize: number; allowed: readonly string[] | undefined; overwrite: boolean }): string {
+function scopeOf(rules: {
+  bucket: string
+  keyPrefix: string
+  maxFileSize: number
+  allowed: readonly string[] | undefined
+  overwrite: boolean
+}): string {
   const allowed = rules.allowed ? [...new Set(rules.allowed.map((t) => t.trim().toLowerCase()))].sort() : null
   const canonical = JSON.stringify([rules.bucket, rules.keyPrefix, rules.maxFileSize, allowed, rules.overwrite])
   return createHash('sha256').update(canonical).digest('base64url').slice(0, 16)

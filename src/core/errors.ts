@@ -67,7 +67,8 @@ export function refusalFrom(error: unknown): PresignError | undefined {
   if (typeof status !== 'number' || status < 400 || status > 499 || e.expose === false) return undefined
   const code = CODE_OF_STATUS.get(status)
   if (!code) return undefined
-  const message = typeof e.message === 'string' && e.message.length > 0 ? e.message : DEFAULT_REFUSAL[status] ?? 'This request was refused.'
+  const message =
+    typeof e.message === 'string' && e.message.length > 0 ? e.message : (DEFAULT_REFUSAL[status] ?? 'This request was refused.')
   return new PresignError(code, message, { cause: error })
 }
 

@@ -28,8 +28,10 @@ export interface Expected {
 
 /** Why an object does not meet what was expected of it, or undefined when it does. Pure. */
 export function judgeObject(object: StoredObject, expected: Expected): string | undefined {
-  if (object.size > expected.maxFileSize) return `The uploaded file is ${object.size} bytes, over the limit of ${expected.maxFileSize} (maxFileSize).`
-  if (expected.size !== undefined && object.size !== expected.size) return `The uploaded file is ${object.size} bytes, not the ${expected.size} bytes declared.`
+  if (object.size > expected.maxFileSize)
+    return `The uploaded file is ${object.size} bytes, over the limit of ${expected.maxFileSize} (maxFileSize).`
+  if (expected.size !== undefined && object.size !== expected.size)
+    return `The uploaded file is ${object.size} bytes, not the ${expected.size} bytes declared.`
   const type = object.contentType ?? ''
   if (typeof expected.contentType === 'string' ? type !== expected.contentType : !expected.contentType(type)) {
     return typeof expected.contentType === 'string'
@@ -56,7 +58,14 @@ export async function runOnComplete<Req, Result>(
 ): Promise<Result> {
   const hook = core.config.onComplete
   if (!hook) return null as Result
-  const context = { ...from, key, size: object.size, contentType: object.contentType ?? '', etag: object.etag, metadata: withoutTag(object.metadata) } as CompleteContext<Req, any>
+  const context = {
+    ...from,
+    key,
+    size: object.size,
+    contentType: object.contentType ?? '',
+    etag: object.etag,
+    metadata: withoutTag(object.metadata),
+  } as CompleteContext<Req, any>
   try {
     return ((await hook(context)) ?? null) as Result
   } catch (error) {
@@ -148,12 +157,18 @@ async function finishMultipart(core: Core, upload: UploadToken, clientParts?: un
   const limit = upload.size !== undefined ? Math.min(upload.size, core.config.maxFileSize) : core.config.maxFileSize
   if (total > limit) {
     await core.storage.abortMultipart(upload.key, uploadId)
-    throw new PresignError('file_too_large', `The uploaded parts add up to ${formatBytes(total)}, over the limit of ${formatBytes(limit)}; the upload was aborted.`)
+    throw new PresignError(
+      'file_too_large',
+      `The uploaded parts add up to ${formatBytes(total)}, over the limit of ${formatBytes(limit)}; the upload was aborted.`,
+    )
   }
   const expected = upload.size !== undefined && upload.partSize ? partCountFor(upload.size, upload.partSize) : parts.length
   const missing = parts.length === 0 || parts.length !== expected || parts.some((p, i) => p.partNumber !== i + 1)
   if (missing || (upload.size !== undefined && total !== upload.size)) {
-    throw new PresignError('verification_failed', `Storage holds ${parts.length} of ${expected} parts (${formatBytes(total)}); upload the missing parts, then complete again.`)
+    throw new PresignError(
+      'verification_failed',
+      `Storage holds ${parts.length} of ${expected} parts (${formatBytes(total)}); upload the missing parts, then complete again.`,
+    )
   }
   await completeOnS3(core, upload, uploadId, parts)
   return total
@@ -182,7 +197,10 @@ async function completeOnS3(core: Core, upload: UploadToken, uploadId: string, p
     // Parts S3 will never accept (every part but the last must be at least 5 MiB): the upload
     // cannot finish, so nothing is left behind.
     await core.storage.abortMultipart(upload.key, uploadId)
-    throw new PresignError('verification_failed', 'Storage refused the parts (every part but the last must be at least 5 MiB); the upload was aborted.')
+    throw new PresignError(
+      'verification_failed',
+      'Storage refused the parts (every part but the last must be at least 5 MiB); the upload was aborted.',
+    )
   }
 }
 

@@ -75,7 +75,9 @@ export function asMetadata(value: unknown, mode: 'strict' | 'uppy' = 'strict'): 
       // Uppy's non-ASCII text (accents, emoji) is kept percent-encoded; header-breaking
       // characters are refused on every route (SPEC §5.14).
       if (mode === 'strict' || typeof text !== 'string' || HEADER_BREAKING.test(text)) {
-        throw badRequest(`Metadata \`${name}\` must be a string of printable ASCII characters (encode others, e.g. with encodeURIComponent).`)
+        throw badRequest(
+          `Metadata \`${name}\` must be a string of printable ASCII characters (encode others, e.g. with encodeURIComponent).`,
+        )
       }
       text = encodeURIComponent(text)
     }

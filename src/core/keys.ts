@@ -18,12 +18,7 @@ const AWKWARD_IN_NAME = /[\\{}^%`[\]"<>~#|?*:]/g
 export function sanitizeFilename(filename: string): string {
   let name = filename.normalize('NFC')
   name = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1)
-  name = name
-    .replace(/\s+/gu, ' ')
-    .replace(UNSAFE_IN_NAME, '')
-    .replace(AWKWARD_IN_NAME, '_')
-    .trim()
-    .replace(/^\.+/, '')
+  name = name.replace(/\s+/gu, ' ').replace(UNSAFE_IN_NAME, '').replace(AWKWARD_IN_NAME, '_').trim().replace(/^\.+/, '')
   if (Buffer.byteLength(name) > MAX_FILENAME_BYTES) {
     const dot = name.lastIndexOf('.')
     const ext = dot > 0 && name.length - dot <= 16 ? name.slice(dot) : ''
@@ -69,7 +64,8 @@ export function assertValidKey(key: unknown): asserts key is string {
 
 // Only space and tab between parameters (`\s` would admit CR, LF, VT, U+2028: header-breaking),
 // and quoted values of printable ASCII.
-const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}([ \t]*;[ \t]*[a-z0-9!#$&^_.+-]+=("[\x20\x21\x23-\x5b\x5d-\x7e]*"|[a-z0-9!#$&^_.+-]+))*$/i
+const CONTENT_TYPE =
+  /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}([ \t]*;[ \t]*[a-z0-9!#$&^_.+-]+=("[\x20\x21\x23-\x5b\x5d-\x7e]*"|[a-z0-9!#$&^_.+-]+))*$/i
 
 /** True when the value is a well-formed media type (with optional parameters). */
 export function isContentType(value: unknown): value is string {

@@ -56,10 +56,7 @@ interface CompletedObject {
  * sealed in the object's tag, `true` for an anonymous uploader).
  */
 export type CompleteContext<Req = unknown, Id extends Identity = Identity> = CompletedObject &
-  (
-    | { source: 'complete'; request: Req; identity: Id | true }
-    | { source: 'event'; request: undefined; identity: { id: string } | true }
-  )
+  ({ source: 'complete'; request: Req; identity: Id | true } | { source: 'event'; request: undefined; identity: { id: string } | true })
 
 /** The options of `createPresigner` and of every adapter. */
 export interface PresignOptions<Req = unknown, Id extends Identity = Identity, Result = unknown> {

@@ -78,7 +78,9 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
     config,
     storage,
     signer,
-    uploadSigner: config.uploadCredentials ? createSigner(config.bucket, { ...storage.signingConfig, credentials: config.uploadCredentials }) : signer,
+    uploadSigner: config.uploadCredentials
+      ? createSigner(config.bucket, { ...storage.signingConfig, credentials: config.uploadCredentials })
+      : signer,
     tokens: createTokenSealer(config.secrets),
     tags: createObjectTagger(config.secrets),
   }

@@ -66,7 +66,12 @@ export function createHandler<Req>(core: Core<Req>) {
     ],
     ...uppyRoutes(core).map(([pattern, methods]): RouteTable<Req>[number] => [
       pattern,
-      Object.fromEntries(Object.entries(methods).map(([method, route]) => [method, async (req: CoreRequest<Req>, params: Record<string, string>) => json(await route(req, params))])),
+      Object.fromEntries(
+        Object.entries(methods).map(([method, route]) => [
+          method,
+          async (req: CoreRequest<Req>, params: Record<string, string>) => json(await route(req, params)),
+        ]),
+      ),
     ]),
   ])
 

@@ -92,8 +92,11 @@ async function completeObject<Req, Result>(core: Core<Req, any, Result>, key: st
   // A tag opens only for the key and the rules it was sealed for: a copy elsewhere, or an
   // object of a presigner with other rules, is not ours to complete, and never ours to delete.
   const tag = core.tags.open(object.metadata[OBJECT_TAG_METADATA], key, config.scope)
-  if (!tag) return { key, status: 'ignored', reason: 'The object was not uploaded through s3-presign-middleware under these rules at this key.' }
-  const problem = (keyProblem(key) ? `Its key ${keyProblem(key)}.` : undefined) ?? judgeObject(object, { maxFileSize: config.maxFileSize, contentType: config.typeAllowed })
+  if (!tag)
+    return { key, status: 'ignored', reason: 'The object was not uploaded through s3-presign-middleware under these rules at this key.' }
+  const problem =
+    (keyProblem(key) ? `Its key ${keyProblem(key)}.` : undefined) ??
+    judgeObject(object, { maxFileSize: config.maxFileSize, contentType: config.typeAllowed })
   if (problem) {
     await core.storage.delete(key)
     return { key, status: 'rejected', reason: `${problem} It was removed.` }

@@ -80,17 +80,37 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req):
   refuseOverLimit(size, Math.min(config.maxFileSize, MAX_SINGLE_SIZE))
   const upload: UploadToken = { ...base, ...(checksum ? { checksum } : {}) }
   const { url, headers } = await core.uploadSigner.putObject(
-    { key: upload.key, contentType: file.contentType, size, ifNoneMatch: !config.overwrite, metadata: metadataOf(file, upload), ...(checksum ? { checksum } : {}) },
+    {
+      key: upload.key,
+      contentType: file.contentType,
+      size,
+      ifNoneMatch: !config.overwrite,
+      metadata: metadataOf(file, upload),
+      ...(checksum ? { checksum } : {}),
+    },
     config.expiresIn,
   )
-  return { strategy: 'single', token: core.tokens.seal(upload), key: upload.key, method: 'PUT', url, headers, expiresAt: expiresAt(config.expiresIn) }
+  return {
+    strategy: 'single',
+    token: core.tokens.seal(upload),
+    key: upload.key,
+    method: 'PUT',
+    url,
+    headers,
+    expiresAt: expiresAt(config.expiresIn),
+  }
 }
 
 /** Starts a multipart upload on S3 (native `create` above the threshold, and Uppy's `/s3/multipart`). */
 export async function startMultipart<Req>(core: Core<Req>, file: FileInfo, request: Req, checksum?: string) {
   const { config } = core
   const { upload: base } = await begin(core, file, request)
-  const uploadId = await core.storage.createMultipart({ key: base.key, contentType: file.contentType, metadata: metadataOf(file, base), checksum: checksum !== undefined })
+  const uploadId = await core.storage.createMultipart({
+    key: base.key,
+    contentType: file.contentType,
+    metadata: metadataOf(file, base),
+    checksum: checksum !== undefined,
+  })
   const partSize = file.size === undefined ? undefined : partSizeFor(file.size, config.partSize)
   const upload: UploadToken = { ...base, uploadId, ...(partSize ? { partSize } : {}), ...(checksum ? { checksum } : {}) }
   return { upload, token: core.tokens.seal(upload) }
@@ -112,7 +132,12 @@ export async function startPostPolicy<Req>(core: Core<Req>, file: FileInfo, requ
     throw new PresignError('already_exists', 'A file already exists at this key; it was not replaced.')
   }
   return core.uploadSigner.postObject(
-    { key: upload.key, contentType: file.contentType, maxSize: Math.min(config.maxFileSize, MAX_SINGLE_SIZE), metadata: metadataOf(file, upload) },
+    {
+      key: upload.key,
+      contentType: file.contentType,
+      maxSize: Math.min(config.maxFileSize, MAX_SINGLE_SIZE),
+      metadata: metadataOf(file, upload),
+    },
     config.expiresIn,
   )
 }

@@ -79,14 +79,24 @@ export function s3Code(error: unknown): string | undefined {
  */
 export function isS3Client(value: unknown): value is S3Client {
   const v = value as { send?: unknown; config?: unknown; middlewareStack?: unknown } | null
-  return typeof v === 'object' && v !== null && typeof v.send === 'function' && typeof v.config === 'object' && v.config !== null && typeof v.middlewareStack === 'object'
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.send === 'function' &&
+    typeof v.config === 'object' &&
+    v.config !== null &&
+    typeof v.middlewareStack === 'object'
+  )
 }
 
 export function createStorage(bucket: string, s3: S3Client | S3ClientConfig, region: string | undefined, timeout: number): Storage {
   const { client, signingConfig } = createClients(s3, region, timeout)
 
   /** One S3 call with the timeout; `meaning` turns an expected failure into a value. */
-  async function call<T, M = never>(send: (abortSignal: AbortSignal) => Promise<T>, meaning?: (error: unknown) => M | undefined): Promise<T | M> {
+  async function call<T, M = never>(
+    send: (abortSignal: AbortSignal) => Promise<T>,
+    meaning?: (error: unknown) => M | undefined,
+  ): Promise<T | M> {
     try {
       return await send(AbortSignal.timeout(timeout))
     } catch (error) {
@@ -103,7 +113,10 @@ export function createStorage(bucket: string, s3: S3Client | S3ClientConfig, reg
 
     async head(key, options) {
       const head = await call(
-        (abortSignal) => client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...(options?.checksum ? { ChecksumMode: 'ENABLED' } : {}) }), { abortSignal }),
+        (abortSignal) =>
+          client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...(options?.checksum ? { ChecksumMode: 'ENABLED' } : {}) }), {
+            abortSignal,
+          }),
         missing,
       )
       if (head === null) return undefined
@@ -123,7 +136,13 @@ export function createStorage(bucket: string, s3: S3Client | S3ClientConfig, reg
     async createMultipart({ key, contentType, metadata, checksum }) {
       const created = await call((abortSignal) =>
         client.send(
-          new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType, Metadata: metadata, ...(checksum ? { ChecksumAlgorithm: 'SHA256' } : {}) }),
+          new CreateMultipartUploadCommand({
+            Bucket: bucket,
+            Key: key,
+            ContentType: contentType,
+            Metadata: metadata,
+            ...(checksum ? { ChecksumAlgorithm: 'SHA256' } : {}),
+          }),
           { abortSignal },
         ),
       )
@@ -136,14 +155,21 @@ export function createStorage(bucket: string, s3: S3Client | S3ClientConfig, reg
       let marker: string | undefined
       do {
         const page = await call(
-          (abortSignal) => client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }), { abortSignal }),
+          (abortSignal) =>
+            client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }), { abortSignal }),
           // RGW says NoSuchKey where AWS says NoSuchUpload: both are 404. s3rver has no ListParts.
-          (error) => (s3Status(error) === 404 ? ('gone' as const) : [405, 501].includes(s3Status(error) ?? 0) ? ('unsupported' as const) : undefined),
+          (error) =>
+            s3Status(error) === 404 ? ('gone' as const) : [405, 501].includes(s3Status(error) ?? 0) ? ('unsupported' as const) : undefined,
         )
         if (page === 'gone') return undefined
         if (page === 'unsupported') return 'unsupported'
         for (const p of page.Parts ?? []) {
-          parts.push({ partNumber: p.PartNumber ?? 0, etag: p.ETag ?? '', size: p.Size ?? 0, ...(p.ChecksumSHA256 ? { checksumSha256: p.ChecksumSHA256 } : {}) })
+          parts.push({
+            partNumber: p.PartNumber ?? 0,
+            etag: p.ETag ?? '',
+            size: p.Size ?? 0,
+            ...(p.ChecksumSHA256 ? { checksumSha256: p.ChecksumSHA256 } : {}),
+          })
         }
         marker = page.IsTruncated ? page.NextPartNumberMarker : undefined
       } while (marker)
@@ -159,7 +185,11 @@ export function createStorage(bucket: string, s3: S3Client | S3ClientConfig, reg
               Key: key,
               UploadId: uploadId,
               MultipartUpload: {
-                Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ...(p.checksumSha256 ? { ChecksumSHA256: p.checksumSha256 } : {}) })),
+                Parts: parts.map((p) => ({
+                  PartNumber: p.partNumber,
+                  ETag: p.etag,
+                  ...(p.checksumSha256 ? { ChecksumSHA256: p.checksumSha256 } : {}),
+                })),
               },
               ...(ifNoneMatch ? { IfNoneMatch: '*' } : {}),
             }),
@@ -176,7 +206,10 @@ export function createStorage(bucket: string, s3: S3Client | S3ClientConfig, reg
     },
 
     async abortMultipart(key, uploadId) {
-      await call((abortSignal) => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal }), missing)
+      await call(
+        (abortSignal) => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal }),
+        missing,
+      )
     },
   }
 }
@@ -196,7 +229,8 @@ function createClients(s3: S3Client | S3ClientConfig, region: string | undefined
   }
   const client = new S3Client({
     ...config,
-    requestHandler: config.requestHandler ?? new NodeHttpHandler({ connectionTimeout: timeout, requestTimeout: timeout, throwOnRequestTimeout: true }),
+    requestHandler:
+      config.requestHandler ?? new NodeHttpHandler({ connectionTimeout: timeout, requestTimeout: timeout, throwOnRequestTimeout: true }),
   })
   return { client, signingConfig: config }
 }

@@ -109,7 +109,13 @@ export function createTokenSealer(secrets: readonly string[]): TokenSealer {
       } catch {
         throw invalid()
       }
-      if (typeof claims !== 'object' || claims === null || typeof claims.k !== 'string' || typeof claims.e !== 'number' || typeof claims.m !== 'string') {
+      if (
+        typeof claims !== 'object' ||
+        claims === null ||
+        typeof claims.k !== 'string' ||
+        typeof claims.e !== 'number' ||
+        typeof claims.m !== 'string'
+      ) {
         throw invalid()
       }
       if (claims.e <= nowSeconds) {

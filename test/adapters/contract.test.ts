@@ -60,7 +60,9 @@ describe.each(targets)('$name', (target) => {
     })
 
     it('answers JSON errors with no-store caching', async () => {
-      const res = await app().post('/uploads/create').send({ ...file, size: -1 })
+      const res = await app()
+        .post('/uploads/create')
+        .send({ ...file, size: -1 })
       expect(res.status).toBe(400)
       expect(res.headers['content-type']).toMatch(/^application\/json/)
       expect(res.body).toEqual({ code: 'invalid_request', message: expect.stringContaining('size') })
@@ -76,7 +78,9 @@ describe.each(targets)('$name', (target) => {
       ['a metadata header injection', { ...file, metadata: { a: 'x\r\ny: z' } }],
       ['a bad checksum', { ...file, checksum: 'nope' }],
     ])('refuses %s with 400', async (_name, body) => {
-      const res = await app().post('/uploads/create').send(body as object)
+      const res = await app()
+        .post('/uploads/create')
+        .send(body as object)
       expect(res.status).toBe(400)
       expect(res.body.code).toBe('invalid_request')
     })
@@ -94,7 +98,9 @@ describe.each(targets)('$name', (target) => {
     })
 
     it('refuses a body over 1 MiB with 413 (from the body parser when there is one)', async () => {
-      const res = await app().post('/uploads/create').send({ ...file, filler: 'x'.repeat(1024 * 1024) })
+      const res = await app()
+        .post('/uploads/create')
+        .send({ ...file, filler: 'x'.repeat(1024 * 1024) })
       expect(res.status).toBe(413)
       if (!target.parser) expect(res.body.code).toBe('body_too_large')
     })
@@ -106,18 +112,24 @@ describe.each(targets)('$name', (target) => {
     })
 
     it('refuses a content type outside allowedContentTypes with 415', async () => {
-      const res = await app({ allowedContentTypes: ['application/pdf'] }).post('/uploads/create').send(file)
+      const res = await app({ allowedContentTypes: ['application/pdf'] })
+        .post('/uploads/create')
+        .send(file)
       expect(res.status).toBe(415)
       expect(res.body.code).toBe('content_type_not_allowed')
     })
 
     it('accepts wildcard content types', async () => {
-      const res = await app({ allowedContentTypes: ['image/*'] }).post('/uploads/create').send(file)
+      const res = await app({ allowedContentTypes: ['image/*'] })
+        .post('/uploads/create')
+        .send(file)
       expect(res.status).toBe(200)
     })
 
     it('answers 403 when authorize returns false', async () => {
-      const res = await app({ authorize: () => false }).post('/uploads/create').send(file)
+      const res = await app({ authorize: () => false })
+        .post('/uploads/create')
+        .send(file)
       expect(res.status).toBe(403)
       expect(res.body.code).toBe('forbidden')
     })
@@ -165,11 +177,15 @@ describe.each(targets)('$name', (target) => {
       const keyFor = vi.fn(({ identity, file: f }) => `users/${identity.id}/${f.filename}`)
       const res = await app({ authorize, keyFor }).post('/uploads/create').send(file)
       expect(res.body.key).toBe('users/bob/photo.png')
-      expect(authorize).toHaveBeenCalledWith(expect.objectContaining({ action: 'upload', file: expect.objectContaining(file), request: expect.anything() }))
+      expect(authorize).toHaveBeenCalledWith(
+        expect.objectContaining({ action: 'upload', file: expect.objectContaining(file), request: expect.anything() }),
+      )
     })
 
     it('refuses a key from keyFor that escapes with ..', async () => {
-      const res = await app({ keyFor: () => 'a/../b' }).post('/uploads/create').send(file)
+      const res = await app({ keyFor: () => 'a/../b' })
+        .post('/uploads/create')
+        .send(file)
       expect(res.status).toBe(400)
       expect(res.body.code).toBe('invalid_key')
     })
@@ -186,7 +202,13 @@ describe.each(targets)('$name', (target) => {
       headAsUploaded(body)
       const res = await app().post('/uploads/complete').send({ token: body.token })
       expect(res.status).toBe(200)
-      expect(res.body).toEqual({ key: body.key, size: 1234, contentType: 'image/png', etag: '"abc"', result: { stored: body.key, size: 1234 } })
+      expect(res.body).toEqual({
+        key: body.key,
+        size: 1234,
+        contentType: 'image/png',
+        etag: '"abc"',
+        result: { stored: body.key, size: 1234 },
+      })
     })
 
     it('answers 422 and deletes the object when its size differs', async () => {
@@ -217,14 +239,18 @@ describe.each(targets)('$name', (target) => {
 
     it('refuses a tampered token with 403', async () => {
       const body = await created()
-      const res = await app().post('/uploads/complete').send({ token: `${body.token.slice(0, -2)}AA` })
+      const res = await app()
+        .post('/uploads/complete')
+        .send({ token: `${body.token.slice(0, -2)}AA` })
       expect(res.status).toBe(403)
       expect(res.body.code).toBe('invalid_token')
     })
 
     it("refuses another identity's token with 403", async () => {
       const body = await created()
-      const res = await app({ authorize: () => ({ id: 'mallory' }) }).post('/uploads/complete').send({ token: body.token })
+      const res = await app({ authorize: () => ({ id: 'mallory' }) })
+        .post('/uploads/complete')
+        .send({ token: body.token })
       expect(res.status).toBe(403)
       expect(res.body.code).toBe('identity_mismatch')
     })
@@ -247,9 +273,12 @@ describe.each(targets)('$name', (target) => {
 
     it('maps a storage 500 to 502 without S3 details', async () => {
       const body = await created()
-      s3mock
-        .on(HeadObjectCommand)
-        .rejects(Object.assign(new Error('<Error><Code>InternalError</Code></Error>'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }))
+      s3mock.on(HeadObjectCommand).rejects(
+        Object.assign(new Error('<Error><Code>InternalError</Code></Error>'), {
+          name: 'InternalError',
+          $metadata: { httpStatusCode: 500 },
+        }),
+      )
       const res = await app().post('/uploads/complete').send({ token: body.token })
       expect(res.status).toBe(502)
       expect(res.text).not.toContain('<Error>')
@@ -285,7 +314,8 @@ describe.each(targets)('$name', (target) => {
   })
 
   describe('download', () => {
-    const stored = (contentType: string) => s3mock.on(HeadObjectCommand).resolves({ ContentLength: 3, ContentType: contentType, ETag: '"e"' })
+    const stored = (contentType: string) =>
+      s3mock.on(HeadObjectCommand).resolves({ ContentLength: 3, ContentType: contentType, ETag: '"e"' })
 
     it('POST /download answers a presigned GET after asking authorize', async () => {
       stored('text/plain')

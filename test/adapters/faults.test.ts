@@ -35,7 +35,11 @@ const xml = (res: ServerResponse, status: number, body: string) => {
 const MiB = 1024 * 1024
 const healthy: Record<string, Behaviour> = {
   CreateMultipartUpload: (_req, res) =>
-    xml(res, 200, '<InitiateMultipartUploadResult><Bucket>faults</Bucket><Key>k</Key><UploadId>up-1</UploadId></InitiateMultipartUploadResult>'),
+    xml(
+      res,
+      200,
+      '<InitiateMultipartUploadResult><Bucket>faults</Bucket><Key>k</Key><UploadId>up-1</UploadId></InitiateMultipartUploadResult>',
+    ),
   ListParts: (_req, res) =>
     xml(
       res,
@@ -46,14 +50,19 @@ const healthy: Record<string, Behaviour> = {
     ),
   CompleteMultipartUpload: (_req, res) =>
     xml(res, 200, '<CompleteMultipartUploadResult><Bucket>faults</Bucket><Key>k</Key><ETag>"x-2"</ETag></CompleteMultipartUploadResult>'),
-  HeadObject: (req, res) => {
+  HeadObject: (_req, res) => {
     // 404 before completion (the overwrite check), the object afterwards.
     if (!seen.includes('CompleteMultipartUpload')) {
       res.writeHead(404)
       res.end()
       return
     }
-    res.writeHead(200, { 'content-length': String(6 * MiB), 'content-type': 'application/octet-stream', etag: '"x-2"', 'x-amz-meta-presign-nonce': nonce })
+    res.writeHead(200, {
+      'content-length': String(6 * MiB),
+      'content-type': 'application/octet-stream',
+      etag: '"x-2"',
+      'x-amz-meta-presign-nonce': nonce,
+    })
     res.end()
   },
   AbortMultipartUpload: (_req, res) => {
@@ -73,7 +82,9 @@ beforeAll(async () => {
     const op = operation(req)
     seen.push(op)
     req.resume()
-    req.on('end', () => (behaviour[op] ?? healthy[op] ?? ((_q, r: ServerResponse) => xml(r, 400, '<Error><Code>Unexpected</Code></Error>')))(req, res))
+    req.on('end', () =>
+      (behaviour[op] ?? healthy[op] ?? ((_q, r: ServerResponse) => xml(r, 400, '<Error><Code>Unexpected</Code></Error>')))(req, res),
+    )
   })
   await new Promise<void>((resolve) => s3.listen(0, '127.0.0.1', resolve))
   endpoint = `http://127.0.0.1:${(s3.address() as { port: number }).port}`
@@ -138,7 +149,8 @@ describe('storage faults, through a real socket', () => {
   it('treats CompleteMultipartUpload answering 200 with an <Error> body as the failure it is', async () => {
     const app = request(express5.build(options()))
     const { token } = await startedUpload(app)
-    behaviour.CompleteMultipartUpload = (_req, res) => xml(res, 200, '<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>')
+    behaviour.CompleteMultipartUpload = (_req, res) =>
+      xml(res, 200, '<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>')
     const res = await app.post('/uploads/complete').send({ token })
     // The SDK's throw-200-exceptions middleware turns it into a retryable 503 (and retries it).
     expect(res.status).toBe(503)

@@ -45,10 +45,14 @@ const fakeS3 = createServer((req, res) => {
       res.end(`<?xml version="1.0" encoding="UTF-8"?>${body}`)
     }
     if (req.method === 'POST' && url.searchParams.has('uploads')) {
-      return xml('<InitiateMultipartUploadResult><Bucket>fuzz-bucket</Bucket><Key>k</Key><UploadId>fuzz-upload</UploadId></InitiateMultipartUploadResult>')
+      return xml(
+        '<InitiateMultipartUploadResult><Bucket>fuzz-bucket</Bucket><Key>k</Key><UploadId>fuzz-upload</UploadId></InitiateMultipartUploadResult>',
+      )
     }
     if (req.method === 'GET' && url.searchParams.has('uploadId')) {
-      return xml('<ListPartsResult><Bucket>fuzz-bucket</Bucket><Key>k</Key><UploadId>fuzz-upload</UploadId><IsTruncated>false</IsTruncated></ListPartsResult>')
+      return xml(
+        '<ListPartsResult><Bucket>fuzz-bucket</Bucket><Key>k</Key><UploadId>fuzz-upload</UploadId><IsTruncated>false</IsTruncated></ListPartsResult>',
+      )
     }
     if (req.method === 'POST' && url.searchParams.has('uploadId')) {
       return xml('<CompleteMultipartUploadResult><Bucket>fuzz-bucket</Bucket><Key>k</Key><ETag>"e"</ETag></CompleteMultipartUploadResult>')
@@ -94,7 +98,8 @@ function options(extra: Partial<Options> = {}): Options {
 }
 
 /** The full run goes through one target per framework; the rest get a lighter pass. */
-const runsFor = (name: string, runs = RUNS) => (['Express 5', 'Koa 3', 'fetch (node:http)'].includes(name) ? runs : Math.max(10, Math.ceil(runs / 5)))
+const runsFor = (name: string, runs = RUNS) =>
+  ['Express 5', 'Koa 3', 'fetch (node:http)'].includes(name) ? runs : Math.max(10, Math.ceil(runs / 5))
 
 function jsonOf(text: string): any {
   try {
@@ -120,12 +125,21 @@ function raw(
         port: u.port,
         method,
         path,
-        headers: body === undefined ? {} : { ...(contentType ? { 'content-type': contentType } : {}), 'content-length': String(Buffer.byteLength(body)) },
+        headers:
+          body === undefined
+            ? {}
+            : { ...(contentType ? { 'content-type': contentType } : {}), 'content-length': String(Buffer.byteLength(body)) },
       },
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        )
         res.on('error', reject)
       },
     )
@@ -180,27 +194,82 @@ function below(path: string, prefix = '/uploads'): string | undefined {
 }
 
 const piece = fc.constantFrom(
-  '', '.', '..', '%2e', '%2E', '%2e%2e', '%2E%2e', '.%2e', '%2F', '%5C', '%5c', '\\', 'x', 'create', 'CREATE', 'uploads', 's3', 'multipart', 'params',
-  'complete', 'sign-parts', 'download', 'abort', '%00', '%E0%A4%A', ';', 'create;x', 'create%20', '~', '%252e%252e', 'v1.e30.AAAA', '1', '10001',
+  '',
+  '.',
+  '..',
+  '%2e',
+  '%2E',
+  '%2e%2e',
+  '%2E%2e',
+  '.%2e',
+  '%2F',
+  '%5C',
+  '%5c',
+  '\\',
+  'x',
+  'create',
+  'CREATE',
+  'uploads',
+  's3',
+  'multipart',
+  'params',
+  'complete',
+  'sign-parts',
+  'download',
+  'abort',
+  '%00',
+  '%E0%A4%A',
+  ';',
+  'create;x',
+  'create%20',
+  '~',
+  '%252e%252e',
+  'v1.e30.AAAA',
+  '1',
+  '10001',
 )
 const separator = fc.constantFrom('/', '/', '/', '/', '//', '\\', '/./', '/../', '/%2e%2e/', '/%2F')
 const tail = fc.constantFrom('', '', '', '/', '//', '/.', '/..', '/%2e', '?', '?key=a', '%20', '.', ';', '%00', '%')
-const routeLike = fc.constantFrom(...NATIVE, '/s3/params', '/s3/multipart', '/s3/multipart/v1.e30.AAAA', '/s3/multipart/v1.e30.AAAA/1', '/s3/multipart/v1.e30.AAAA/complete')
+const routeLike = fc.constantFrom(
+  ...NATIVE,
+  '/s3/params',
+  '/s3/multipart',
+  '/s3/multipart/v1.e30.AAAA',
+  '/s3/multipart/v1.e30.AAAA/1',
+  '/s3/multipart/v1.e30.AAAA/complete',
+)
 /** The paths issue 9 found, always run first (fast-check `examples`). */
 const KNOWN = [
-  '/uploads//create', '/uploads//x/create', '/uploads/\\x/create', '/uploads/x/%2e%2e/create', '/uploads/%2e%2e/uploads/create', '/uploads/./create',
-  '/uploads/s3/multipart/%2e%2e', '/uploads/s3/multipart/%E0%A4%A', '/uploads/s3/multipart/%2e%2e/complete', '/uploads/create/', '/uploads/create//',
+  '/uploads//create',
+  '/uploads//x/create',
+  '/uploads/\\x/create',
+  '/uploads/x/%2e%2e/create',
+  '/uploads/%2e%2e/uploads/create',
+  '/uploads/./create',
+  '/uploads/s3/multipart/%2e%2e',
+  '/uploads/s3/multipart/%E0%A4%A',
+  '/uploads/s3/multipart/%2e%2e/complete',
+  '/uploads/create/',
+  '/uploads/create//',
 ]
 const rawPath = fc.oneof(
   fc.constantFrom(...KNOWN),
   // Free-form: pieces and separators.
-  fc.tuple(fc.array(fc.tuple(separator, piece), { minLength: 1, maxLength: 5 }), tail).map(([parts, end]) => `/uploads${parts.map(([s, p]) => s + p).join('')}${end}`),
+  fc
+    .tuple(fc.array(fc.tuple(separator, piece), { minLength: 1, maxLength: 5 }), tail)
+    .map(([parts, end]) => `/uploads${parts.map(([s, p]) => s + p).join('')}${end}`),
   // A real route with junk spliced in at a segment boundary.
   fc.tuple(routeLike, fc.nat(), separator, piece, tail).map(([route, at, sep, junk, end]) => {
     const segments = route.split('/').slice(1)
     const i = at % (segments.length + 1)
-    const head = segments.slice(0, i).map((s) => `/${s}`).join('')
-    const rest = segments.slice(i).map((s) => `/${s}`).join('')
+    const head = segments
+      .slice(0, i)
+      .map((s) => `/${s}`)
+      .join('')
+    const rest = segments
+      .slice(i)
+      .map((s) => `/${s}`)
+      .join('')
     return `/uploads${head}${sep}${junk}${rest}${end}`
   }),
   // Exactly a route (with a trailing-junk variant): the property must also see paths that are served.
@@ -238,7 +307,11 @@ describe.each(adapters)('raw paths through $name', (target) => {
         if (res.status === 302) expect(route, `${method} ${path} was served as /download`).toBe('/download')
 
         if (kind === 'not-a-route') {
-          expect({ status: res.status, code: body?.code, authorized: [...authorized] }, `${method} ${path}`).toEqual({ status: 404, code: passedOnCode, authorized: [] })
+          expect({ status: res.status, code: body?.code, authorized: [...authorized] }, `${method} ${path}`).toEqual({
+            status: 404,
+            code: passedOnCode,
+            authorized: [],
+          })
         }
         if (kind === 'native' || kind === 'uppy-fixed' || kind === 'uppy-id') {
           // Ours to answer (a malformed Uppy id included), never the host's 404.
@@ -256,7 +329,10 @@ describe.each(adapters)('raw paths through $name', (target) => {
 const controlChar = fc.oneof(
   fc.constantFrom('\r', '\n', '\r\n', '\v', '\f', '\0', '\x7f', '\u0085', '\u2028', '\u2029'),
   // Every other C0 control but TAB (HTTP allows HTAB in header values), and every C1 control.
-  fc.integer({ min: 0x00, max: 0x1f }).filter((c) => c !== 0x09).map((c) => String.fromCharCode(c)),
+  fc
+    .integer({ min: 0x00, max: 0x1f })
+    .filter((c) => c !== 0x09)
+    .map((c) => String.fromCharCode(c)),
   fc.integer({ min: 0x80, max: 0x9f }).map((c) => String.fromCharCode(c)),
 )
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 12 })
@@ -267,7 +343,13 @@ const withControl = (base: fc.Arbitrary<string>) =>
     return b.slice(0, i) + cs.join('') + b.slice(i)
   })
 
-const goodType = fc.constantFrom('image/png', 'image/png; a=b', 'image/png; a="x y"', 'text/plain; charset=utf-8', 'application/octet-stream')
+const goodType = fc.constantFrom(
+  'image/png',
+  'image/png; a=b',
+  'image/png; a="x y"',
+  'text/plain; charset=utf-8',
+  'application/octet-stream',
+)
 const goodName = printable.map((s) => `${s}.png`)
 const field = fc.constantFrom('contentType', 'filename', 'metadata') as fc.Arbitrary<'contentType' | 'filename' | 'metadata'>
 const route = fc.constantFrom('/create (single)', '/create (multipart)', '/s3/params', '/s3/multipart')
@@ -295,11 +377,17 @@ describe.each(targets)('control characters through $name', (target) => {
         let res: request.Response
         if (p.route.startsWith('/create')) {
           const size = p.route === '/create (single)' ? 1000 : 6 * MiB
-          res = await request(listener).post('/uploads/create').send({ filename: p.filename, contentType: p.contentType, size, metadata: { caption: p.caption } })
+          res = await request(listener)
+            .post('/uploads/create')
+            .send({ filename: p.filename, contentType: p.contentType, size, metadata: { caption: p.caption } })
         } else if (p.route === '/s3/params') {
-          res = await request(listener).get(`/uploads/s3/params?${new URLSearchParams({ filename: p.filename, type: p.contentType, 'metadata[caption]': p.caption })}`)
+          res = await request(listener).get(
+            `/uploads/s3/params?${new URLSearchParams({ filename: p.filename, type: p.contentType, 'metadata[caption]': p.caption })}`,
+          )
         } else {
-          res = await request(listener).post('/uploads/s3/multipart').send({ filename: p.filename, type: p.contentType, metadata: { caption: p.caption } })
+          res = await request(listener)
+            .post('/uploads/s3/multipart')
+            .send({ filename: p.filename, type: p.contentType, metadata: { caption: p.caption } })
         }
         const body = jsonOf(res.text)
         const observed = {
@@ -328,7 +416,9 @@ describe.each(adapters)('sign-parts batches through $name', (target) => {
   beforeAll(async () => {
     listener = target.build(options())
     const start = async (parts: number) => {
-      const res = await request(listener).post('/uploads/create').send({ filename: 'big.bin', contentType: 'application/octet-stream', size: parts * 5 * MiB })
+      const res = await request(listener)
+        .post('/uploads/create')
+        .send({ filename: 'big.bin', contentType: 'application/octet-stream', size: parts * 5 * MiB })
       expect(res.status, res.text).toBe(200)
       expect(res.body.partCount).toBe(parts)
       return res.body.token as string
@@ -359,18 +449,19 @@ describe.each(adapters)('sign-parts batches through $name', (target) => {
 
   it(`signs up to ${MAX_SIGN_BATCH} distinct part numbers per call and refuses more with 400`, async () => {
     // Lengths drawn explicitly: fast-check's default array sizes stay far below the cap.
-    const batch = fc
-      .tuple(fc.integer({ min: 1, max: 1500 }), fc.nat(), fc.integer({ min: 1, max: 1999 }))
-      .map(([n, offset, step]) => {
-        // n distinct numbers in 1..2000, in a scrambled order (step is made coprime to 2000).
-        const stride = step % 2 === 0 || step % 5 === 0 ? 1 : step
-        return Array.from({ length: n }, (_, i) => ((offset + i * stride) % 2000) + 1)
-      })
+    const batch = fc.tuple(fc.integer({ min: 1, max: 1500 }), fc.nat(), fc.integer({ min: 1, max: 1999 })).map(([n, offset, step]) => {
+      // n distinct numbers in 1..2000, in a scrambled order (step is made coprime to 2000).
+      const stride = step % 2 === 0 || step % 5 === 0 ? 1 : step
+      return Array.from({ length: n }, (_, i) => ((offset + i * stride) % 2000) + 1)
+    })
     await fc.assert(
       fc.asyncProperty(batch, async (numbers) => {
         const res = await request(listener).post('/uploads/sign-parts').send({ token: token2000, partNumbers: numbers })
         if (numbers.length > MAX_SIGN_BATCH) {
-          expect({ status: res.status, code: res.body?.code }, `${numbers.length} distinct`).toEqual({ status: 400, code: 'invalid_request' })
+          expect({ status: res.status, code: res.body?.code }, `${numbers.length} distinct`).toEqual({
+            status: 400,
+            code: 'invalid_request',
+          })
         } else {
           expect(res.status, res.text.slice(0, 300)).toBe(200)
           expect(res.body.parts).toHaveLength(numbers.length)
@@ -391,10 +482,12 @@ const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i
 
 /** Express and Koa hosts whose own parser already read the stream and set `body` to anything. */
 const preParsingHosts: Array<{ name: string; build: (o: Options) => RequestListener }> = [
-  ...([
-    ['Express 5', express5],
-    ['Express 4', express4 as unknown as typeof express5],
-  ] as const).map(([name, express]) => ({
+  ...(
+    [
+      ['Express 5', express5],
+      ['Express 4', express4 as unknown as typeof express5],
+    ] as const
+  ).map(([name, express]) => ({
     name,
     build(o: Options) {
       const app = express()
@@ -417,10 +510,12 @@ const preParsingHosts: Array<{ name: string; build: (o: Options) => RequestListe
       return app as unknown as RequestListener
     },
   })),
-  ...([
-    ['Koa 3', Koa3],
-    ['Koa 2', Koa2 as unknown as typeof Koa3],
-  ] as const).map(([name, Koa]) => ({
+  ...(
+    [
+      ['Koa 3', Koa3],
+      ['Koa 2', Koa2 as unknown as typeof Koa3],
+    ] as const
+  ).map(([name, Koa]) => ({
     name,
     build(o: Options) {
       const app = new Koa()
@@ -459,7 +554,11 @@ const preParsedBody = fc.oneof(
   // What a form parser makes: strings only (extended: nested objects too).
   fc.constant({ filename: 'evil.html', contentType: 'text/html', size: String(6 * MiB) }),
   fc.constant({ filename: 'evil.html', type: 'text/html' }),
-  fc.dictionary(fc.constantFrom('filename', 'contentType', 'type', 'size', 'token', 'partNumbers', 'parts', 'metadata'), fc.oneof(fc.string({ maxLength: 20 }), fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 })), { maxKeys: 5 }),
+  fc.dictionary(
+    fc.constantFrom('filename', 'contentType', 'type', 'size', 'token', 'partNumbers', 'parts', 'metadata'),
+    fc.oneof(fc.string({ maxLength: 20 }), fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 })),
+    { maxKeys: 5 },
+  ),
   fc.constant(createFields),
   fc.constant({ filename: 'evil.html', type: 'text/html', metadata: {} }),
   fc.jsonValue({ maxDepth: 2 }),
@@ -479,7 +578,15 @@ const declaredType = fc.constantFrom(
   'application/jsonx',
   '',
 )
-const bodyRoute = fc.constantFrom('/create', '/sign-parts', '/list-parts', '/complete', '/abort', '/s3/multipart', '/s3/multipart/UPLOAD/complete')
+const bodyRoute = fc.constantFrom(
+  '/create',
+  '/sign-parts',
+  '/list-parts',
+  '/complete',
+  '/abort',
+  '/s3/multipart',
+  '/s3/multipart/UPLOAD/complete',
+)
 
 describe.each(preParsingHosts)('pre-parsed bodies through $name', (host) => {
   let listener: RequestListener
@@ -514,7 +621,9 @@ describe.each(preParsingHosts)('pre-parsed bodies through $name', (host) => {
     await fc.assert(
       fc.asyncProperty(bodyRoute, declaredType, preParsedBody, fc.boolean(), async (r, contentType, parsed, withToken) => {
         preParsed =
-          withToken && parsed && typeof parsed === 'object' && !Array.isArray(parsed) && !Buffer.isBuffer(parsed) ? { ...(parsed as object), token } : parsed
+          withToken && parsed && typeof parsed === 'object' && !Array.isArray(parsed) && !Buffer.isBuffer(parsed)
+            ? { ...(parsed as object), token }
+            : parsed
         s3Seen.length = 0
         const path = r === '/s3/multipart/UPLOAD/complete' ? uploadPath : r
         // Exactly the declared Content-Type (none at all included); the "parser" ignores the bytes.
@@ -523,7 +632,11 @@ describe.each(preParsingHosts)('pre-parsed bodies through $name', (host) => {
         expect(res.status, `${label}: ${res.text}`).toBeLessThan(500)
         if (res.status >= 400) expectJsonError(res)
         if (!JSON_CONTENT_TYPE.test(contentType)) {
-          expect({ status: res.status, code: jsonOf(res.text)?.code, s3: [...s3Seen] }, label).toEqual({ status: 415, code: 'unsupported_media_type', s3: [] })
+          expect({ status: res.status, code: jsonOf(res.text)?.code, s3: [...s3Seen] }, label).toEqual({
+            status: 415,
+            code: 'unsupported_media_type',
+            s3: [],
+          })
         }
       }),
       { numRuns: runsFor(host.name) },

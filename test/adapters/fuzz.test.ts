@@ -48,8 +48,34 @@ const options: PresignOptions<any, any, any> = {
 // JSON values that break naive code: huge, negative, fractional numbers, NaN-ish strings, controls, RTL, unicode.
 const nasty = fc.oneof(
   fc.constantFrom(
-    -1, 0, 1.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, '', ' ', 'NaN', 'Infinity', '..', '../..', '/', '\u0000', '\u202e', 'a\r\nb: c',
-    '%', '%E0%A4%A', '\uD800', 'é'.repeat(600), 'x'.repeat(5000), null, true, false, [], {}, [1, 2], { __proto__: { polluted: 1 } },
+    -1,
+    0,
+    1.5,
+    1e308,
+    -1e308,
+    Number.MAX_SAFE_INTEGER + 2,
+    '',
+    ' ',
+    'NaN',
+    'Infinity',
+    '..',
+    '../..',
+    '/',
+    '\u0000',
+    '\u202e',
+    'a\r\nb: c',
+    '%',
+    '%E0%A4%A',
+    '\uD800',
+    'é'.repeat(600),
+    'x'.repeat(5000),
+    null,
+    true,
+    false,
+    [],
+    {},
+    [1, 2],
+    { __proto__: { polluted: 1 } },
   ),
   fc.string({ unit: 'binary', maxLength: 64 }),
   fc.integer(),
@@ -59,8 +85,17 @@ const nasty = fc.oneof(
 const value = fc.oneof({ depthSize: 'small' }, nasty, fc.jsonValue({ maxDepth: 3 }))
 const fields = ['filename', 'contentType', 'size', 'metadata', 'checksum', 'token', 'partNumbers', 'checksums', 'parts', 'key', 'type']
 const body = fc.oneof(
-  { arbitrary: fc.record({ filename: nasty, contentType: nasty, size: nasty, metadata: value, checksum: nasty }, { requiredKeys: [] }), weight: 3 },
-  { arbitrary: fc.record({ token: fc.oneof(nasty, fc.constant('v1.e30.AAAA')), partNumbers: value, parts: value, key: nasty }, { requiredKeys: [] }), weight: 3 },
+  {
+    arbitrary: fc.record({ filename: nasty, contentType: nasty, size: nasty, metadata: value, checksum: nasty }, { requiredKeys: [] }),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.record(
+      { token: fc.oneof(nasty, fc.constant('v1.e30.AAAA')), partNumbers: value, parts: value, key: nasty },
+      { requiredKeys: [] },
+    ),
+    weight: 3,
+  },
   { arbitrary: fc.dictionary(fc.constantFrom(...fields), value, { maxKeys: 6 }), weight: 2 },
   { arbitrary: value, weight: 2 },
   { arbitrary: fc.array(value, { maxLength: 3 }), weight: 1 },
@@ -71,22 +106,36 @@ const rawBody = fc.oneof(
   { arbitrary: fc.constantFrom('{"a":', '', 'null', '[]', '"x"', '1e999'), weight: 1 },
 )
 
-const segment = fc.oneof(fc.constantFrom('v1.e30.AAAA', '%', '%2F', '..', '1', '0', '-1', '10001', 'complete', ''), fc.string({ maxLength: 20 }).map(encodeURIComponent))
+const segment = fc.oneof(
+  fc.constantFrom('v1.e30.AAAA', '%', '%2F', '..', '1', '0', '-1', '10001', 'complete', ''),
+  fc.string({ maxLength: 20 }).map(encodeURIComponent),
+)
 // Routes with the method they expect: mostly right, sometimes not.
 const routed = fc.oneof(
-  { arbitrary: fc.constantFrom('/create', '/sign-parts', '/list-parts', '/complete', '/abort', '/download', '/s3/multipart').map((p) => ['POST', p] as const), weight: 6 },
+  {
+    arbitrary: fc
+      .constantFrom('/create', '/sign-parts', '/list-parts', '/complete', '/abort', '/download', '/s3/multipart')
+      .map((p) => ['POST', p] as const),
+    weight: 6,
+  },
   { arbitrary: fc.constantFrom('/download', '/s3/params').map((p) => ['GET', p] as const), weight: 2 },
   { arbitrary: fc.tuple(segment, segment).map(([a, b]) => ['GET', `/s3/multipart/${a}/${b}`] as const), weight: 2 },
   { arbitrary: segment.map((a) => ['GET', `/s3/multipart/${a}`] as const), weight: 1 },
   { arbitrary: segment.map((a) => ['DELETE', `/s3/multipart/${a}`] as const), weight: 1 },
   { arbitrary: segment.map((a) => ['POST', `/s3/multipart/${a}/complete`] as const), weight: 2 },
 )
-const request_ = fc.tuple(routed, fc.option(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), { freq: 5 })).map(([[m, p], other]) => [other ?? m, p] as const)
+const request_ = fc
+  .tuple(routed, fc.option(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), { freq: 5 }))
+  .map(([[m, p], other]) => [other ?? m, p] as const)
 const query = fc.oneof(
   fc.constant(''),
-  fc.dictionary(fc.constantFrom('key', 'filename', 'type', 'metadata[a]', 'metadata[]', 'metadata[__proto__]', 'x'), fc.string({ maxLength: 30 }), { maxKeys: 4 }).map(
-    (q) => `?${new URLSearchParams(q)}`,
-  ),
+  fc
+    .dictionary(
+      fc.constantFrom('key', 'filename', 'type', 'metadata[a]', 'metadata[]', 'metadata[__proto__]', 'x'),
+      fc.string({ maxLength: 30 }),
+      { maxKeys: 4 },
+    )
+    .map((q) => `?${new URLSearchParams(q)}`),
   fc.constantFrom('?key=%E0%A4%A', '?filename=%00&type=text/plain', '?metadata[a]=1&metadata[a]=2&filename=a&type=a/b'),
 )
 const contentType = fc.oneof(
@@ -140,16 +189,28 @@ describe.each(targets)('fuzzing through $name', (target) => {
   })
 
   it('never answers 5xx to follow-up calls that carry a real token', async () => {
-    const started = await request(app).post('/uploads/create').send({ filename: 'big.bin', contentType: 'application/octet-stream', size: 64 * 1024 * 1024 })
+    const started = await request(app)
+      .post('/uploads/create')
+      .send({ filename: 'big.bin', contentType: 'application/octet-stream', size: 64 * 1024 * 1024 })
     expect(started.body.strategy).toBe('multipart')
     const { token, key } = started.body
     const followUp = fc.tuple(
-      fc.constantFrom('/sign-parts', '/list-parts', '/complete', '/abort', `/s3/multipart/${encodeURIComponent(token)}/complete?key=${encodeURIComponent(key)}`),
+      fc.constantFrom(
+        '/sign-parts',
+        '/list-parts',
+        '/complete',
+        '/abort',
+        `/s3/multipart/${encodeURIComponent(token)}/complete?key=${encodeURIComponent(key)}`,
+      ),
       fc.record({ partNumbers: value, checksums: value, parts: value }, { requiredKeys: [] }),
     )
     await fc.assert(
       fc.asyncProperty(followUp, async ([p, extra]) => {
-        const res = await fetch(`${server.url}/uploads${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, ...extra }) })
+        const res = await fetch(`${server.url}/uploads${p}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token, ...extra }),
+        })
         check(res.status, await res.text(), res.headers.get('content-type') ?? undefined)
       }),
       { numRuns: runs },

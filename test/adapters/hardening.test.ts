@@ -97,7 +97,11 @@ function rawRequest(
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type'] ?? ''),
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
         )
         res.on('error', reject)
       },
@@ -144,7 +148,13 @@ function expressWithParser(version: string, express: AnyExpress, parser: string,
   }
 }
 
-function koaWithParser(version: string, Koa: typeof Koa3, parser: string, parses: string[], options_: Parameters<typeof bodyParser>[0]): ParserApp {
+function koaWithParser(
+  version: string,
+  Koa: typeof Koa3,
+  parser: string,
+  parses: string[],
+  options_: Parameters<typeof bodyParser>[0],
+): ParserApp {
   return {
     name: `${version} + ${parser}`,
     parses,
@@ -175,22 +185,30 @@ const MULTIPART_FORM = 'multipart/form-data'
 const OCTETS = 'application/octet-stream'
 
 const parserApps: ParserApp[] = [
-  ...([
-    ['Express 5', express5],
-    ['Express 4', express4 as unknown as AnyExpress],
-  ] as const).flatMap(([version, express]) => [
+  ...(
+    [
+      ['Express 5', express5],
+      ['Express 4', express4 as unknown as AnyExpress],
+    ] as const
+  ).flatMap(([version, express]) => [
     expressWithParser(version, express, 'express.urlencoded()', [FORM], (app) => app.use(express.urlencoded({ extended: false }))),
     expressWithParser(version, express, 'express.text()', [TEXT], (app) => app.use(express.text())),
     expressWithParser(version, express, 'express.raw()', [OCTETS], (app) => app.use(express.raw())),
-    expressWithParser(version, express, "express.text({ type: '*/*' })", [FORM, TEXT, MULTIPART_FORM, OCTETS], (app) => app.use(express.text({ type: '*/*' }))),
+    expressWithParser(version, express, "express.text({ type: '*/*' })", [FORM, TEXT, MULTIPART_FORM, OCTETS], (app) =>
+      app.use(express.text({ type: '*/*' })),
+    ),
   ]),
-  ...([
-    ['Koa 3', Koa3],
-    ['Koa 2', Koa2 as unknown as typeof Koa3],
-  ] as const).flatMap(([version, Koa]) => [
+  ...(
+    [
+      ['Koa 3', Koa3],
+      ['Koa 2', Koa2 as unknown as typeof Koa3],
+    ] as const
+  ).flatMap(([version, Koa]) => [
     // @koa/bodyparser 6 defaults to enableTypes ['json', 'form'].
     koaWithParser(version, Koa, '@koa/bodyparser()', [FORM], undefined),
-    koaWithParser(version, Koa, "@koa/bodyparser({ enableTypes: ['json', 'form', 'text'] })", [FORM, TEXT], { enableTypes: ['json', 'form', 'text'] }),
+    koaWithParser(version, Koa, "@koa/bodyparser({ enableTypes: ['json', 'form', 'text'] })", [FORM, TEXT], {
+      enableTypes: ['json', 'form', 'text'],
+    }),
   ]),
 ]
 
@@ -227,12 +245,22 @@ interface BodyRoute {
 }
 
 const bodyRoutes: BodyRoute[] = [
-  { route: '/create', needs: 'nothing', path: () => '/uploads/create', body: () => ({ filename: 'evil.html', contentType: 'text/html', size: 6 * MiB }) },
+  {
+    route: '/create',
+    needs: 'nothing',
+    path: () => '/uploads/create',
+    body: () => ({ filename: 'evil.html', contentType: 'text/html', size: 6 * MiB }),
+  },
   { route: '/sign-parts', needs: 'native upload', path: () => '/uploads/sign-parts', body: (u) => ({ token: u.token, partNumbers: [1] }) },
   { route: '/list-parts', needs: 'native upload', path: () => '/uploads/list-parts', body: (u) => ({ token: u.token }) },
   { route: '/complete', needs: 'native upload', path: () => '/uploads/complete', body: (u) => ({ token: u.token }) },
   { route: '/abort', needs: 'native upload', path: () => '/uploads/abort', body: (u) => ({ token: u.token }) },
-  { route: '/s3/multipart', needs: 'nothing', path: () => '/uploads/s3/multipart', body: () => ({ filename: 'evil.html', type: 'text/html' }) },
+  {
+    route: '/s3/multipart',
+    needs: 'nothing',
+    path: () => '/uploads/s3/multipart',
+    body: () => ({ filename: 'evil.html', type: 'text/html' }),
+  },
   {
     route: '/s3/multipart/:uploadId/complete',
     needs: 'uppy upload',
@@ -278,13 +306,17 @@ describeRgw('issue 9 hardening, through every adapter, against Ceph RGW', () => 
   async function start(listener: RequestListener, kind: 'native upload' | 'uppy upload'): Promise<Started> {
     const empty = { token: '', key: '', uploadId: '' }
     if (kind === 'native upload') {
-      const res = await request(listener).post('/uploads/create').send({ filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB })
+      const res = await request(listener)
+        .post('/uploads/create')
+        .send({ filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB })
       expect(res.status, res.text).toBe(200)
       expect(res.body.strategy).toBe('multipart')
       s3.seen.length = 0
       return { ...empty, token: res.body.token, key: res.body.key }
     }
-    const res = await request(listener).post('/uploads/s3/multipart').send({ filename: 'big.bin', type: 'application/octet-stream', metadata: {} })
+    const res = await request(listener)
+      .post('/uploads/s3/multipart')
+      .send({ filename: 'big.bin', type: 'application/octet-stream', metadata: {} })
     expect(res.status, res.text).toBe(200)
     s3.seen.length = 0
     return { ...empty, uploadId: res.body.uploadId, key: res.body.key }
@@ -310,13 +342,17 @@ describeRgw('issue 9 hardening, through every adapter, against Ceph RGW', () => 
       })
 
       const cases = bodyRoutes.flatMap((r) => host.contentTypes.map((contentType) => ({ ...r, contentType })))
-      it.each(cases)('refuses a $contentType POST to $route with 415 unsupported_media_type and sends nothing to S3', async ({ route, needs, path, body, contentType }) => {
-        const target = needs === 'nothing' ? { token: '', key: '', uploadId: '' } : route === '/abort' ? await start(listener, needs) : shared[needs]!
-        const encoded = await encodeAs(contentType, body(target))
-        const res = await request(listener).post(path(target)).set('content-type', encoded.contentType).send(encoded.payload)
-        const observed = { status: res.status, body: jsonOf(res.text) ?? res.text, s3: [...s3.seen] }
-        expect(observed).toEqual({ status: 415, body: { code: 'unsupported_media_type', message: expect.any(String) }, s3: [] })
-      })
+      it.each(cases)(
+        'refuses a $contentType POST to $route with 415 unsupported_media_type and sends nothing to S3',
+        async ({ route, needs, path, body, contentType }) => {
+          const target =
+            needs === 'nothing' ? { token: '', key: '', uploadId: '' } : route === '/abort' ? await start(listener, needs) : shared[needs]!
+          const encoded = await encodeAs(contentType, body(target))
+          const res = await request(listener).post(path(target)).set('content-type', encoded.contentType).send(encoded.payload)
+          const observed = { status: res.status, body: jsonOf(res.text) ?? res.text, s3: [...s3.seen] }
+          expect(observed).toEqual({ status: 415, body: { code: 'unsupported_media_type', message: expect.any(String) }, s3: [] })
+        },
+      )
 
       it('leaves RGW as it was after forged requests to /create, /s3/multipart and /abort: nothing started, nothing aborted', async () => {
         const victim = await start(listener, 'native upload')
@@ -332,17 +368,25 @@ describeRgw('issue 9 hardening, through every adapter, against Ceph RGW', () => 
       })
 
       it('still serves the same routes when the body is JSON (create, sign-parts, Uppy create, abort)', async () => {
-        const native = await request(listener).post('/uploads/create').send({ filename: 'ok.bin', contentType: 'application/octet-stream', size: 6 * MiB })
+        const native = await request(listener)
+          .post('/uploads/create')
+          .send({ filename: 'ok.bin', contentType: 'application/octet-stream', size: 6 * MiB })
         expect(native.status, native.text).toBe(200)
-        const signed = await request(listener).post('/uploads/sign-parts').send({ token: native.body.token, partNumbers: [1, 2] })
+        const signed = await request(listener)
+          .post('/uploads/sign-parts')
+          .send({ token: native.body.token, partNumbers: [1, 2] })
         expect(signed.status, signed.text).toBe(200)
         expect(signed.body.parts).toHaveLength(2)
-        const uppy = await request(listener).post('/uploads/s3/multipart').send({ filename: 'ok.bin', type: 'application/octet-stream', metadata: {} })
+        const uppy = await request(listener)
+          .post('/uploads/s3/multipart')
+          .send({ filename: 'ok.bin', type: 'application/octet-stream', metadata: {} })
         expect(uppy.status, uppy.text).toBe(200)
         expect(await openUploads(`${host.space}/`)).toEqual(expect.arrayContaining([native.body.key, uppy.body.key]))
         const aborted = await request(listener).post('/uploads/abort').send({ token: native.body.token })
         expect(aborted.status, aborted.text).toBe(200)
-        const gone = await request(listener).delete(`/uploads/s3/multipart/${encodeURIComponent(uppy.body.uploadId)}?key=${encodeURIComponent(uppy.body.key)}`)
+        const gone = await request(listener).delete(
+          `/uploads/s3/multipart/${encodeURIComponent(uppy.body.uploadId)}?key=${encodeURIComponent(uppy.body.key)}`,
+        )
         expect(gone.status, gone.text).toBe(200)
         const left = await openUploads(`${host.space}/`)
         expect(left).not.toContain(native.body.key)
@@ -372,9 +416,18 @@ describeRgw('issue 9 hardening, through every adapter, against Ceph RGW', () => 
     const typeInQuotedValue = (c: string) => `image/png; a="x${c}y"`
 
     type Send = (listener: RequestListener, c: string) => Promise<request.Response>
-    const create = (body: (c: string) => Record<string, unknown>): Send => (listener, c) => request(listener).post('/uploads/create').send(body(c))
-    const params = (query: (c: string) => Record<string, string>): Send => (listener, c) => request(listener).get(`/uploads/s3/params?${new URLSearchParams(query(c))}`)
-    const uppyCreate = (body: (c: string) => Record<string, unknown>): Send => (listener, c) => request(listener).post('/uploads/s3/multipart').send(body(c))
+    const create =
+      (body: (c: string) => Record<string, unknown>): Send =>
+      (listener, c) =>
+        request(listener).post('/uploads/create').send(body(c))
+    const params =
+      (query: (c: string) => Record<string, string>): Send =>
+      (listener, c) =>
+        request(listener).get(`/uploads/s3/params?${new URLSearchParams(query(c))}`)
+    const uppyCreate =
+      (body: (c: string) => Record<string, unknown>): Send =>
+      (listener, c) =>
+        request(listener).post('/uploads/s3/multipart').send(body(c))
 
     const sizes: Array<[string, number]> = [
       ['single', 1000],
@@ -382,19 +435,40 @@ describeRgw('issue 9 hardening, through every adapter, against Ceph RGW', () => 
     ]
     const cases: Array<{ name: string; send: Send }> = [
       ...sizes.flatMap(([strategy, size]) => [
-        { name: `/create (${strategy}) contentType, before a parameter`, send: create((c) => ({ filename: 'a.png', contentType: typeBeforeParameter(c), size })) },
-        { name: `/create (${strategy}) contentType, in a quoted parameter`, send: create((c) => ({ filename: 'a.png', contentType: typeInQuotedValue(c), size })) },
+        {
+          name: `/create (${strategy}) contentType, before a parameter`,
+          send: create((c) => ({ filename: 'a.png', contentType: typeBeforeParameter(c), size })),
+        },
+        {
+          name: `/create (${strategy}) contentType, in a quoted parameter`,
+          send: create((c) => ({ filename: 'a.png', contentType: typeInQuotedValue(c), size })),
+        },
         { name: `/create (${strategy}) filename`, send: create((c) => ({ filename: `a${c}b.png`, contentType: 'image/png', size })) },
-        { name: `/create (${strategy}) metadata value`, send: create((c) => ({ filename: 'a.png', contentType: 'image/png', size, metadata: { caption: `a${c}b` } })) },
+        {
+          name: `/create (${strategy}) metadata value`,
+          send: create((c) => ({ filename: 'a.png', contentType: 'image/png', size, metadata: { caption: `a${c}b` } })),
+        },
       ]),
       { name: '/s3/params type, before a parameter', send: params((c) => ({ filename: 'a.png', type: typeBeforeParameter(c) })) },
       { name: '/s3/params type, in a quoted parameter', send: params((c) => ({ filename: 'a.png', type: typeInQuotedValue(c) })) },
       { name: '/s3/params filename', send: params((c) => ({ filename: `a${c}b.png`, type: 'image/png' })) },
-      { name: '/s3/params metadata[caption]', send: params((c) => ({ filename: 'a.png', type: 'image/png', 'metadata[caption]': `a${c}b` })) },
-      { name: '/s3/multipart type, before a parameter', send: uppyCreate((c) => ({ filename: 'a.png', type: typeBeforeParameter(c), metadata: {} })) },
-      { name: '/s3/multipart type, in a quoted parameter', send: uppyCreate((c) => ({ filename: 'a.png', type: typeInQuotedValue(c), metadata: {} })) },
+      {
+        name: '/s3/params metadata[caption]',
+        send: params((c) => ({ filename: 'a.png', type: 'image/png', 'metadata[caption]': `a${c}b` })),
+      },
+      {
+        name: '/s3/multipart type, before a parameter',
+        send: uppyCreate((c) => ({ filename: 'a.png', type: typeBeforeParameter(c), metadata: {} })),
+      },
+      {
+        name: '/s3/multipart type, in a quoted parameter',
+        send: uppyCreate((c) => ({ filename: 'a.png', type: typeInQuotedValue(c), metadata: {} })),
+      },
       { name: '/s3/multipart filename', send: uppyCreate((c) => ({ filename: `a${c}b.png`, type: 'image/png', metadata: {} })) },
-      { name: '/s3/multipart metadata.caption', send: uppyCreate((c) => ({ filename: 'a.png', type: 'image/png', metadata: { caption: `a${c}b` } })) },
+      {
+        name: '/s3/multipart metadata.caption',
+        send: uppyCreate((c) => ({ filename: 'a.png', type: 'image/png', metadata: { caption: `a${c}b` } })),
+      },
     ]
 
     describe.each(perAdapter)('$name', (target) => {
@@ -411,19 +485,29 @@ describeRgw('issue 9 hardening, through every adapter, against Ceph RGW', () => 
           const res = await send(listener, c)
           const body = jsonOf(res.text)
           const signed = Boolean(body && (body.url || body.uploadId || body.token || body.fields))
-          observed.push(`${name}: ${res.status} ${body?.code ?? '(no code)'}, ${signed ? 'signed' : 'unsigned'}, ${s3.seen.length} S3 requests`)
+          observed.push(
+            `${name}: ${res.status} ${body?.code ?? '(no code)'}, ${signed ? 'signed' : 'unsigned'}, ${s3.seen.length} S3 requests`,
+          )
         }
         expect(observed).toEqual(CONTROLS.map(([name]) => `${name}: 400 invalid_request, unsigned, 0 S3 requests`))
       })
 
       it('still accepts the same fields without control characters', async () => {
-        const single = await request(listener).post('/uploads/create').send({ filename: 'a b.png', contentType: 'image/png; a="x y"', size: 1000, metadata: { caption: 'a b' } })
+        const single = await request(listener)
+          .post('/uploads/create')
+          .send({ filename: 'a b.png', contentType: 'image/png; a="x y"', size: 1000, metadata: { caption: 'a b' } })
         expect(single.status, single.text).toBe(200)
-        const multi = await request(listener).post('/uploads/create').send({ filename: 'a b.png', contentType: 'image/png; a=b', size: 6 * MiB, metadata: { caption: 'a b' } })
+        const multi = await request(listener)
+          .post('/uploads/create')
+          .send({ filename: 'a b.png', contentType: 'image/png; a=b', size: 6 * MiB, metadata: { caption: 'a b' } })
         expect(multi.status, multi.text).toBe(200)
-        const post = await request(listener).get(`/uploads/s3/params?${new URLSearchParams({ filename: 'a b.png', type: 'image/png', 'metadata[caption]': 'a b' })}`)
+        const post = await request(listener).get(
+          `/uploads/s3/params?${new URLSearchParams({ filename: 'a b.png', type: 'image/png', 'metadata[caption]': 'a b' })}`,
+        )
         expect(post.status, post.text).toBe(200)
-        const uppy = await request(listener).post('/uploads/s3/multipart').send({ filename: 'a b.png', type: 'image/png', metadata: { caption: 'a b' } })
+        const uppy = await request(listener)
+          .post('/uploads/s3/multipart')
+          .send({ filename: 'a b.png', type: 'image/png', metadata: { caption: 'a b' } })
         expect(uppy.status, uppy.text).toBe(200)
       })
     })
@@ -441,7 +525,9 @@ describeRgw('issue 9 hardening, through every adapter, against Ceph RGW', () => 
       })
 
       async function multipart(partCount: number): Promise<string> {
-        const res = await request(listener).post('/uploads/create').send({ filename: 'big.bin', contentType: 'application/octet-stream', size: partCount * 5 * MiB })
+        const res = await request(listener)
+          .post('/uploads/create')
+          .send({ filename: 'big.bin', contentType: 'application/octet-stream', size: partCount * 5 * MiB })
         expect(res.status, res.text).toBe(200)
         expect(res.body).toMatchObject({ strategy: 'multipart', partCount })
         return res.body.token
@@ -450,15 +536,20 @@ describeRgw('issue 9 hardening, through every adapter, against Ceph RGW', () => 
       it('answers partNumbers [1] x 10,000 with one URL for part 1, or 400 invalid_request', async () => {
         const token = await multipart(2)
         s3.seen.length = 0
-        const res = await request(listener).post('/uploads/sign-parts').send({ token, partNumbers: Array.from({ length: 10_000 }, () => 1) })
-        const observed = res.status === 200 ? `200 with ${res.body.parts.length} URLs (${res.text.length} bytes)` : `${res.status} ${res.body?.code}`
+        const res = await request(listener)
+          .post('/uploads/sign-parts')
+          .send({ token, partNumbers: Array.from({ length: 10_000 }, () => 1) })
+        const observed =
+          res.status === 200 ? `200 with ${res.body.parts.length} URLs (${res.text.length} bytes)` : `${res.status} ${res.body?.code}`
         expect(observed).toMatch(/^(200 with 1 URLs \(\d+ bytes\)|400 invalid_request)$/)
         expect(s3.seen).toEqual([])
       })
 
       it('answers each distinct part number once when numbers repeat ([3, 1, 3, 2, 1, 2])', async () => {
         const token = await multipart(3)
-        const res = await request(listener).post('/uploads/sign-parts').send({ token, partNumbers: [3, 1, 3, 2, 1, 2] })
+        const res = await request(listener)
+          .post('/uploads/sign-parts')
+          .send({ token, partNumbers: [3, 1, 3, 2, 1, 2] })
         expect(res.status, res.text).toBe(200)
         const numbers = res.body.parts.map((p: { partNumber: number }) => p.partNumber)
         expect([...numbers].sort()).toEqual([1, 2, 3])
@@ -584,7 +675,13 @@ describe('item 3 (SPEC §5.11): routes match the raw path the framework routed o
     let server: Awaited<ReturnType<typeof listen>>
     let bare: Awaited<ReturnType<typeof listen>>
     beforeAll(async () => {
-      const opts: Options = { ...offline, authorize: ({ action }) => (calls.push(action), { id: 'alice' }) }
+      const opts: Options = {
+        ...offline,
+        authorize: ({ action }) => {
+          calls.push(action)
+          return { id: 'alice' }
+        },
+      }
       server = await listen(host.build(opts, true))
       bare = await listen(host.build(opts, false))
     })
@@ -624,7 +721,11 @@ describe('item 3 (SPEC §5.11): routes match the raw path the framework routed o
         // @hono/node-server refuses a backslash in the path itself (400, empty body): no handler ran.
         expect(observed).toEqual({ status: 400, body: '', authorized: [] })
       } else {
-        expect(observed).toEqual({ status: host.passedOn.status, body: expect.objectContaining({ code: host.passedOn.code }), authorized: [] })
+        expect(observed).toEqual({
+          status: host.passedOn.status,
+          body: expect.objectContaining({ code: host.passedOn.code }),
+          authorized: [],
+        })
       }
     })
 
@@ -639,7 +740,12 @@ describe('item 3 (SPEC §5.11): routes match the raw path the framework routed o
       ['GET', '/uploads/s3/multipart/%E0%A4%A/1?key=a'],
       ['POST', '/uploads/s3/multipart/%E0%A4%A/complete?key=a'],
     ])('answers %s %s (a malformed Uppy id) with a JSON 4xx, not the host 404 page', async (method, path) => {
-      const res = await rawRequest(bare.url, method, path, method === 'POST' ? JSON.stringify({ parts: [{ PartNumber: 1, ETag: '"a"' }] }) : undefined)
+      const res = await rawRequest(
+        bare.url,
+        method,
+        path,
+        method === 'POST' ? JSON.stringify({ parts: [{ PartNumber: 1, ETag: '"a"' }] }) : undefined,
+      )
       const observed = { status: res.status, json: /^application\/json/.test(res.contentType), body: jsonOf(res.text) ?? res.text }
       expect(observed).toEqual({ status: expect.any(Number), json: true, body: { code: expect.any(String), message: expect.any(String) } })
       expect(observed.status).toBeGreaterThanOrEqual(400)

@@ -43,7 +43,16 @@ describeRgw('the client in Chromium against RGW', () => {
     beforeAll(async () => {
       t = await createTestBucket('client-browser')
       const app = express()
-      app.use('/uploads', presignMiddleware({ bucket: t.bucket, s3: rgwClientConfig(), secret: 'client-browser-secret-0123', authorize: () => ({ id: 'b' }), multipart: { threshold: 5 * MiB } }))
+      app.use(
+        '/uploads',
+        presignMiddleware({
+          bucket: t.bucket,
+          s3: rgwClientConfig(),
+          secret: 'client-browser-secret-0123',
+          authorize: () => ({ id: 'b' }),
+          multipart: { threshold: 5 * MiB },
+        }),
+      )
       app.get('/client.js', (_req, res) => res.type('text/javascript').sendFile(new URL('../../dist/client.js', import.meta.url).pathname))
       app.get('/', (_req, res) => res.type('html').send(PAGE))
       server = await listen(app)
@@ -63,7 +72,9 @@ describeRgw('the client in Chromium against RGW', () => {
     }
 
     const sha = async (key: string) =>
-      createHash('sha256').update(await (await t.client.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }))).Body!.transformToByteArray()).digest('hex')
+      createHash('sha256')
+        .update(await (await t.client.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }))).Body!.transformToByteArray())
+        .digest('hex')
     const openUploads = async () => (await t.client.send(new ListMultipartUploadsCommand({ Bucket: t.bucket }))).Uploads ?? []
 
     it('uploads 12 MiB in parallel parts with XHR progress rising to 100%', async () => {
@@ -117,7 +128,12 @@ describeRgw('the client in Chromium against RGW', () => {
       })
       const first = await page.evaluate(async (size) => {
         try {
-          await (window as any).uploadFile((window as any).makeFile(size, 3, 'resume.bin'), { endpoint: '/uploads', concurrency: 1, retries: 0, resume: localStorage })
+          await (window as any).uploadFile((window as any).makeFile(size, 3, 'resume.bin'), {
+            endpoint: '/uploads',
+            concurrency: 1,
+            retries: 0,
+            resume: localStorage,
+          })
           return 'resolved'
         } catch (error) {
           return `${(error as Error).name}: ${localStorage.length} saved`
@@ -131,7 +147,11 @@ describeRgw('the client in Chromium against RGW', () => {
       const partPuts: string[] = []
       page.on('request', (r) => r.method() === 'PUT' && partPuts.push(new URL(r.url()).searchParams.get('partNumber')!))
       const done = await page.evaluate(async (size) => {
-        const result = await (window as any).uploadFile((window as any).makeFile(size, 3, 'resume.bin'), { endpoint: '/uploads', concurrency: 1, resume: localStorage })
+        const result = await (window as any).uploadFile((window as any).makeFile(size, 3, 'resume.bin'), {
+          endpoint: '/uploads',
+          concurrency: 1,
+          resume: localStorage,
+        })
         return { ...result, saved: localStorage.length }
       }, size)
       expect(partPuts.sort()).toEqual(['3', '4'])

@@ -105,7 +105,12 @@ describeRgw('issue 9 item 2: cross-origin HTML forms against Ceph RGW', () => {
         const host = express()
         host.use((req, _res, next) => {
           if (req.path.startsWith('/uploads/')) {
-            arrivals.push({ path: req.path, contentType: req.get('content-type') ?? '', cookie: req.get('cookie') ?? '', origin: req.get('origin') ?? '' })
+            arrivals.push({
+              path: req.path,
+              contentType: req.get('content-type') ?? '',
+              cookie: req.get('cookie') ?? '',
+              origin: req.get('origin') ?? '',
+            })
           }
           next()
         })
@@ -179,7 +184,9 @@ describeRgw('issue 9 item 2: cross-origin HTML forms against Ceph RGW', () => {
         const page2 = await context.newPage()
         await page2.goto(app.url)
         const aborted = await page2.evaluate(async ({ uploadId, key }) => {
-          const res = await fetch(`/uploads/s3/multipart/${encodeURIComponent(uploadId)}?key=${encodeURIComponent(key)}`, { method: 'DELETE' })
+          const res = await fetch(`/uploads/s3/multipart/${encodeURIComponent(uploadId)}?key=${encodeURIComponent(key)}`, {
+            method: 'DELETE',
+          })
           return res.status
         }, answer.body)
         await page2.close()
@@ -187,29 +194,34 @@ describeRgw('issue 9 item 2: cross-origin HTML forms against Ceph RGW', () => {
         expect(await openUploads()).toEqual([])
       })
 
-      it.each(attacks)('refuses $name from another origin with 415 JSON, and starts no multipart upload', async ({ route, enctype, fields }) => {
-        const name = `attack-${Math.random().toString(36).slice(2)}`
-        pages.set(name, formPage(`${app.url}${route}`, enctype, fields()))
-        const page = await context.newPage()
-        const answered = page.waitForResponse((res) => res.url() === `${app.url}${route}` && res.request().method() === 'POST', { timeout: 15_000 })
-        await page.goto(`${attacker.url}/${name}`)
-        const res = await answered
-        const text = await res.text()
-        await page.close()
+      it.each(attacks)(
+        'refuses $name from another origin with 415 JSON, and starts no multipart upload',
+        async ({ route, enctype, fields }) => {
+          const name = `attack-${Math.random().toString(36).slice(2)}`
+          pages.set(name, formPage(`${app.url}${route}`, enctype, fields()))
+          const page = await context.newPage()
+          const answered = page.waitForResponse((res) => res.url() === `${app.url}${route}` && res.request().method() === 'POST', {
+            timeout: 15_000,
+          })
+          await page.goto(`${attacker.url}/${name}`)
+          const res = await answered
+          const text = await res.text()
+          await page.close()
 
-        // The forged request really arrived, as the browser sends it: from the other origin, with
-        // the form's content type and the victim's cookie.
-        expect(arrivals).toEqual([
-          { path: route, contentType: expect.stringMatching(new RegExp(`^${enctype}`)), cookie: 'session=victim', origin: attacker.url },
-        ])
-        const observed = { status: res.status(), contentType: res.headers()['content-type'] ?? '', body: safeJson(text) ?? text }
-        expect(observed).toEqual({
-          status: 415,
-          contentType: expect.stringMatching(/^application\/json/),
-          body: { code: 'unsupported_media_type', message: expect.any(String) },
-        })
-        expect(await openUploads()).toEqual([])
-      })
+          // The forged request really arrived, as the browser sends it: from the other origin, with
+          // the form's content type and the victim's cookie.
+          expect(arrivals).toEqual([
+            { path: route, contentType: expect.stringMatching(new RegExp(`^${enctype}`)), cookie: 'session=victim', origin: attacker.url },
+          ])
+          const observed = { status: res.status(), contentType: res.headers()['content-type'] ?? '', body: safeJson(text) ?? text }
+          expect(observed).toEqual({
+            status: 415,
+            contentType: expect.stringMatching(/^application\/json/),
+            body: { code: 'unsupported_media_type', message: expect.any(String) },
+          })
+          expect(await openUploads()).toEqual([])
+        },
+      )
     })
   })
 })

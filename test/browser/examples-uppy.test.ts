@@ -22,7 +22,7 @@ describe('the Uppy example', () => {
   it('serves the page, the Uppy bundle and its styles', async () => {
     expect(await (await fetch(`${app.url}/`)).text()).toContain('id="uppy"')
     expect((await (await fetch(`${app.url}/uppy.js`)).text()).length).toBeGreaterThan(50_000)
-    expect((await (await fetch(`${app.url}/uppy.css`)).text())).toContain('.uppy-')
+    expect(await (await fetch(`${app.url}/uppy.css`)).text()).toContain('.uppy-')
   })
 })
 
@@ -44,7 +44,9 @@ describeBrowser('the Uppy example in Chromium', () => {
       uppy.addFile({ name: 'note.txt', type: 'text/plain', data: new Blob(['hello from uppy'], { type: 'text/plain' }) })
       return uppy.upload()
     })
-    await page.waitForFunction(() => document.querySelector('#result')?.textContent?.includes('note.txt uploaded'), undefined, { timeout: 20_000 })
+    await page.waitForFunction(() => document.querySelector('#result')?.textContent?.includes('note.txt uploaded'), undefined, {
+      timeout: 20_000,
+    })
     expect(errors).toEqual([])
     await page.close()
   })

@@ -131,7 +131,11 @@ describeRgw('Uppy v5 against Ceph RGW', () => {
       const errors: { path: string; status: number; body: { code: string; message: string } }[] = []
       const app = express()
       app.get('/', (_req, res) => {
-        res.type('html').send(`<!doctype html><meta charset="utf-8"><title>uppy</title><script>${'window.pseudoRandomBytes = ' + PRNG_SOURCE}</script><script src="/uppy.js"></script>`)
+        res
+          .type('html')
+          .send(
+            `<!doctype html><meta charset="utf-8"><title>uppy</title><script>${'window.pseudoRandomBytes = ' + PRNG_SOURCE}</script><script src="/uppy.js"></script>`,
+          )
       })
       app.get('/favicon.ico', (_req, res) => {
         res.status(204).end()
@@ -142,8 +146,11 @@ describeRgw('Uppy v5 against Ceph RGW', () => {
       app.use('/uploads', (req, res, next) => {
         const end = res.end.bind(res)
         res.end = ((chunk?: unknown, ...rest: unknown[]) => {
-          requests.push(`${req.method} ${req.originalUrl.replace(/\/uploads/, '').replace(/(s3\/multipart\/)[^/?]+/, '$1<uploadId>')} -> ${res.statusCode}`)
-          if (res.statusCode >= 400 && chunk) errors.push({ path: req.originalUrl, status: res.statusCode, body: JSON.parse(String(chunk)) })
+          requests.push(
+            `${req.method} ${req.originalUrl.replace(/\/uploads/, '').replace(/(s3\/multipart\/)[^/?]+/, '$1<uploadId>')} -> ${res.statusCode}`,
+          )
+          if (res.statusCode >= 400 && chunk)
+            errors.push({ path: req.originalUrl, status: res.statusCode, body: JSON.parse(String(chunk)) })
           return (end as (...a: unknown[]) => unknown)(chunk, ...rest)
         }) as typeof res.end
         next()
@@ -209,7 +216,11 @@ describeRgw('Uppy v5 against Ceph RGW', () => {
       const key = keyOf(location, bucket)
       expect(key).toMatch(/small/)
       // The proxy completed RGW's ETag-less 204, as AWS would have answered.
-      expect(proxy.patched.find((p) => p.key === key)).toMatchObject({ status: 204, etag: expect.stringMatching(/^"[0-9a-f]{32}"$/), location })
+      expect(proxy.patched.find((p) => p.key === key)).toMatchObject({
+        status: 204,
+        etag: expect.stringMatching(/^"[0-9a-f]{32}"$/),
+        location,
+      })
       await expectStored(key, file.size, file.type, file.seed)
     })
 

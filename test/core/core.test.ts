@@ -5,7 +5,15 @@ import { assertValidKey, contentTypeMatcher, defaultKey, keyProblem, sanitizeFil
 import { createTokenSealer, type UploadToken } from '../../src/core/token'
 import type { PresignOptions } from '../../src/core/options'
 
-const claims: UploadToken = { key: 'a/b.png', size: 10, contentType: 'image/png', identityId: 'alice', tag: 'tag', expiresAt: 2_000_000_000, scope: 'rules' }
+const claims: UploadToken = {
+  key: 'a/b.png',
+  size: 10,
+  contentType: 'image/png',
+  identityId: 'alice',
+  tag: 'tag',
+  expiresAt: 2_000_000_000,
+  scope: 'rules',
+}
 
 describe('upload tokens', () => {
   const sealer = createTokenSealer(['first-secret-0123456789'])

@@ -94,7 +94,9 @@ describe('multipart uploads', () => {
 
   it('sign-parts refuses another identity', async () => {
     const { presigner, res } = await started()
-    await expect(presigner.signParts({ token: res.token, partNumbers: [1] }, 'mallory')).rejects.toMatchObject({ code: 'identity_mismatch' })
+    await expect(presigner.signParts({ token: res.token, partNumbers: [1] }, 'mallory')).rejects.toMatchObject({
+      code: 'identity_mismatch',
+    })
   })
 
   it('complete refuses and aborts an upload whose parts add up to more than declared', async () => {
@@ -107,7 +109,9 @@ describe('multipart uploads', () => {
 
   it('complete answers 422 and keeps the upload when a part is missing', async () => {
     const { presigner, res } = await started(12 * MiB)
-    s3mock.on(ListPartsCommand).resolves({ Parts: [1, 3].map((n) => ({ PartNumber: n, ETag: `"${n}"`, Size: n === 3 ? 2 * MiB : 5 * MiB })) })
+    s3mock
+      .on(ListPartsCommand)
+      .resolves({ Parts: [1, 3].map((n) => ({ PartNumber: n, ETag: `"${n}"`, Size: n === 3 ? 2 * MiB : 5 * MiB })) })
     await expect(presigner.complete({ token: res.token }, 'alice')).rejects.toMatchObject({ code: 'verification_failed' })
     expect(s3mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(0)
   })
@@ -133,22 +137,29 @@ describe('multipart uploads', () => {
 
   it('complete refuses (412) and aborts when another object already holds the key', async () => {
     const { presigner, res } = await started(12 * MiB)
-    s3mock.on(ListPartsCommand).resolves({ Parts: [1, 2, 3].map((n) => ({ PartNumber: n, ETag: `"${n}"`, Size: n === 3 ? 2 * MiB : 5 * MiB })) })
+    s3mock
+      .on(ListPartsCommand)
+      .resolves({ Parts: [1, 2, 3].map((n) => ({ PartNumber: n, ETag: `"${n}"`, Size: n === 3 ? 2 * MiB : 5 * MiB })) })
     s3mock.on(HeadObjectCommand).resolves({ ContentLength: 1, Metadata: {} })
     await expect(presigner.complete({ token: res.token }, 'alice')).rejects.toMatchObject({ code: 'already_exists', status: 412 })
     expect(s3mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1)
   })
 
-  it('completes from the client\'s part list on a store without ListParts, then checks the object', async () => {
+  it("completes from the client's part list on a store without ListParts, then checks the object", async () => {
     const { presigner, res } = await started(12 * MiB)
-    s3mock.on(ListPartsCommand).rejects(Object.assign(new Error('MethodNotAllowed'), { name: 'MethodNotAllowed', $metadata: { httpStatusCode: 405 } }))
+    s3mock
+      .on(ListPartsCommand)
+      .rejects(Object.assign(new Error('MethodNotAllowed'), { name: 'MethodNotAllowed', $metadata: { httpStatusCode: 405 } }))
     const nonce = s3mock.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input.Metadata!['presign-nonce']!
     s3mock
       .on(HeadObjectCommand)
       .rejectsOnce(Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }))
       .resolves({ ContentLength: 12 * MiB, ContentType: 'application/octet-stream', ETag: '"x-3"', Metadata: { 'presign-nonce': nonce } })
     s3mock.on(CompleteMultipartUploadCommand).resolves({})
-    await expect(presigner.complete({ token: res.token }, 'alice')).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/send `parts`/) })
+    await expect(presigner.complete({ token: res.token }, 'alice')).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/send `parts`/),
+    })
     const parts = [3, 1, 2].map((n) => ({ partNumber: n, etag: `"${n}"` }))
     expect(await presigner.complete({ token: res.token, parts }, 'alice')).toMatchObject({ size: 12 * MiB })
     const input = s3mock.commandCalls(CompleteMultipartUploadCommand)[0]!.args[0].input
@@ -157,20 +168,26 @@ describe('multipart uploads', () => {
 
   it('removes the object when, without ListParts, the finished object turns out larger than declared', async () => {
     const { presigner, res } = await started(12 * MiB)
-    s3mock.on(ListPartsCommand).rejects(Object.assign(new Error('NotImplemented'), { name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }))
+    s3mock
+      .on(ListPartsCommand)
+      .rejects(Object.assign(new Error('NotImplemented'), { name: 'NotImplemented', $metadata: { httpStatusCode: 501 } }))
     const nonce = s3mock.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input.Metadata!['presign-nonce']!
     s3mock
       .on(HeadObjectCommand)
       .rejectsOnce(Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }))
       .resolves({ ContentLength: 13 * MiB, ContentType: 'application/octet-stream', Metadata: { 'presign-nonce': nonce } })
     s3mock.on(CompleteMultipartUploadCommand).resolves({})
-    await expect(presigner.complete({ token: res.token, parts: [{ partNumber: 1, etag: '"1"' }] }, 'alice')).rejects.toMatchObject({ code: 'verification_failed' })
+    await expect(presigner.complete({ token: res.token, parts: [{ partNumber: 1, etag: '"1"' }] }, 'alice')).rejects.toMatchObject({
+      code: 'verification_failed',
+    })
     expect(s3mock.commandCalls(DeleteObjectCommand)).toHaveLength(1)
   })
 
   it('abort is idempotent: an upload already gone is fine', async () => {
     const { presigner, res } = await started()
-    s3mock.on(AbortMultipartUploadCommand).rejects(Object.assign(new Error('NoSuchUpload'), { name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } }))
+    s3mock
+      .on(AbortMultipartUploadCommand)
+      .rejects(Object.assign(new Error('NoSuchUpload'), { name: 'NoSuchUpload', $metadata: { httpStatusCode: 404 } }))
     await expect(presigner.abort({ token: res.token }, 'alice')).resolves.toEqual({})
   })
 })

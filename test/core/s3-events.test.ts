@@ -57,6 +57,8 @@ describe('object tags', () => {
   it('refuses a tag sealed with another secret, accepts a rotated one', () => {
     const old = createObjectTagger(['old-secret-0123456789'])
     expect(tagger.open(old.seal(...at, 'x'), ...at)).toBeUndefined()
-    expect(createObjectTagger(['new-secret-0123456789', 'old-secret-0123456789']).open(old.seal(...at, 'x'), ...at)).toEqual({ identityId: 'x' })
+    expect(createObjectTagger(['new-secret-0123456789', 'old-secret-0123456789']).open(old.seal(...at, 'x'), ...at)).toEqual({
+      identityId: 'x',
+    })
   })
 })

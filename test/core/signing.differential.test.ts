@@ -14,12 +14,50 @@ import { createSdkSigner } from '../../src/core/signing/sdk-signer'
 const RUNS = Number(process.env.SIGNER_RUNS ?? 1500)
 
 const keyChar = fc.oneof(
-  { arbitrary: fc.constantFrom(' ', '+', '~', '%', '*', "'", '!', '(', ')', '/', '//', '#', '?', '&', '=', ':', '@', '$', ',', ';', '[', ']', '"', '\\', '^', '`', '{', '}', '|', '<', '>'), weight: 3 },
+  {
+    arbitrary: fc.constantFrom(
+      ' ',
+      '+',
+      '~',
+      '%',
+      '*',
+      "'",
+      '!',
+      '(',
+      ')',
+      '/',
+      '//',
+      '#',
+      '?',
+      '&',
+      '=',
+      ':',
+      '@',
+      '$',
+      ',',
+      ';',
+      '[',
+      ']',
+      '"',
+      '\\',
+      '^',
+      '`',
+      '{',
+      '}',
+      '|',
+      '<',
+      '>',
+    ),
+    weight: 3,
+  },
   { arbitrary: fc.constantFrom('é', 'e\u0301', 'ß', '日本', '😀', '\u202e', 'ǅ', '\u00a0'), weight: 2 },
   { arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 3 }), weight: 2 },
   { arbitrary: fc.stringMatching(/^[A-Za-z0-9._-]{1,8}$/), weight: 4 },
 )
-const key = fc.array(keyChar, { minLength: 1, maxLength: 12 }).map((parts) => parts.join('')).filter((k) => k.isWellFormed() && k.length > 0)
+const key = fc
+  .array(keyChar, { minLength: 1, maxLength: 12 })
+  .map((parts) => parts.join(''))
+  .filter((k) => k.isWellFormed() && k.length > 0)
 const metadataValue = fc.stringMatching(/^[\x20-\x7e]{0,40}$/)
 const metadata = fc.dictionary(fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,12}$/), metadataValue, { maxKeys: 4 })
 const date = fc.date({ min: new Date('2015-01-01T00:00:00Z'), max: new Date('2035-12-31T23:59:59Z'), noInvalidDate: true })
@@ -40,50 +78,96 @@ const endpoint = fc.constantFrom(
   { bucket: 'my.dotted.bucket', extra: {} },
   { bucket: 'pathy', extra: { forcePathStyle: true } },
 )
-const checksum = fc.option(fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('base64')), { nil: undefined })
+const checksum = fc.option(
+  fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('base64')),
+  { nil: undefined },
+)
 
-function signers(e: { bucket: string; extra: Partial<S3ClientConfig> }, r: string, c: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) {
-  const config: S3ClientConfig = { region: r, credentials: c, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', ...e.extra }
+function signers(
+  e: { bucket: string; extra: Partial<S3ClientConfig> },
+  r: string,
+  c: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+) {
+  const config: S3ClientConfig = {
+    region: r,
+    credentials: c,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    ...e.extra,
+  }
   return { fast: createFastSigner(e.bucket, config), sdk: createSdkSigner(e.bucket, config) }
 }
 
 describe('the fast signer against getSignedUrl', () => {
   it('signs PUT object URLs byte-identically', async () => {
     await fc.assert(
-      fc.asyncProperty(endpoint, region, credentials, key, date, fc.integer({ min: 1, max: 604_800 }), metadata, fc.boolean(), checksum, fc.nat(5 * 1024 ** 3),
+      fc.asyncProperty(
+        endpoint,
+        region,
+        credentials,
+        key,
+        date,
+        fc.integer({ min: 1, max: 604_800 }),
+        metadata,
+        fc.boolean(),
+        checksum,
+        fc.nat(5 * 1024 ** 3),
         async (e, r, c, k, d, expiresIn, meta, ifNoneMatch, sum, size) => {
           const { fast, sdk } = signers(e, r, c)
           const input = { key: k, contentType: 'image/png', size, ifNoneMatch, metadata: meta, ...(sum ? { checksum: sum } : {}) }
           const [ours, oracle] = await Promise.all([fast.putObject(input, expiresIn, d), sdk.putObject(input, expiresIn, d)])
           expect(ours).toEqual(oracle)
           expect(ours.url).not.toMatch(/checksum-crc32|x-amz-sdk-checksum/i)
-        }),
+        },
+      ),
       { numRuns: RUNS },
     )
   })
 
   it('signs part URLs byte-identically, with and without a signed length', async () => {
     await fc.assert(
-      fc.asyncProperty(endpoint, region, credentials, key, date, fc.integer({ min: 1, max: 10_000 }), fc.option(fc.nat(5 * 1024 ** 3), { nil: undefined }), fc.stringMatching(/^[A-Za-z0-9._~+/=-]{1,80}$/), checksum,
+      fc.asyncProperty(
+        endpoint,
+        region,
+        credentials,
+        key,
+        date,
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.option(fc.nat(5 * 1024 ** 3), { nil: undefined }),
+        fc.stringMatching(/^[A-Za-z0-9._~+/=-]{1,80}$/),
+        checksum,
         async (e, r, c, k, d, partNumber, size, uploadId, sum) => {
           const { fast, sdk } = signers(e, r, c)
           const input = { key: k, uploadId, partNumber, ...(size === undefined ? {} : { size }), ...(sum ? { checksum: sum } : {}) }
           const oracle = await sdk.uploadPart(input, 900, d)
           expect(await fast.uploadPart(input, 900, d)).toEqual(oracle)
           expect(await fast.uploadParts([input, input], 900, d)).toEqual([oracle, oracle])
-        }),
+        },
+      ),
       { numRuns: Math.ceil(RUNS / 2) },
     )
   })
 
   it('signs GET URLs byte-identically, with and without a forced Content-Disposition', async () => {
-    const disposition = fc.option(fc.constantFrom('attachment', 'inline', "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.html", 'attachment; filename="a b.svg"'), { nil: undefined })
+    const disposition = fc.option(
+      fc.constantFrom('attachment', 'inline', "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.html", 'attachment; filename="a b.svg"'),
+      { nil: undefined },
+    )
     await fc.assert(
-      fc.asyncProperty(endpoint, region, credentials, key, date, fc.integer({ min: 1, max: 604_800 }), disposition, async (e, r, c, k, d, expiresIn, disp) => {
-        const { fast, sdk } = signers(e, r, c)
-        const input = { key: k, ...(disp ? { disposition: disp } : {}) }
-        expect(await fast.getObject(input, expiresIn, d)).toBe(await sdk.getObject(input, expiresIn, d))
-      }),
+      fc.asyncProperty(
+        endpoint,
+        region,
+        credentials,
+        key,
+        date,
+        fc.integer({ min: 1, max: 604_800 }),
+        disposition,
+        async (e, r, c, k, d, expiresIn, disp) => {
+          const { fast, sdk } = signers(e, r, c)
+          const input = { key: k, ...(disp ? { disposition: disp } : {}) }
+          expect(await fast.getObject(input, expiresIn, d)).toBe(await sdk.getObject(input, expiresIn, d))
+        },
+      ),
       { numRuns: Math.ceil(RUNS / 2) },
     )
   })
@@ -91,8 +175,18 @@ describe('the fast signer against getSignedUrl', () => {
   it('follows credentials from a provider as they refresh', async () => {
     let n = 0
     // Temporary credentials near expiry: the SDK asks the provider again on every call.
-    const provider = async () => ({ accessKeyId: `AKIAROTATING000000${n}`, secretAccessKey: `secret-${n}`, sessionToken: `token-${n}`, expiration: new Date(Date.now() + 60_000) })
-    const config: S3ClientConfig = { region: 'us-east-1', credentials: provider, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
+    const provider = async () => ({
+      accessKeyId: `AKIAROTATING000000${n}`,
+      secretAccessKey: `secret-${n}`,
+      sessionToken: `token-${n}`,
+      expiration: new Date(Date.now() + 60_000),
+    })
+    const config: S3ClientConfig = {
+      region: 'us-east-1',
+      credentials: provider,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }
     const fast = createFastSigner('uploads', config)
     const sdk = createSdkSigner('uploads', config)
     const d = new Date('2026-11-28T12:00:00Z')
@@ -105,23 +199,45 @@ describe('the fast signer against getSignedUrl', () => {
 })
 
 describe('the query signer', () => {
-  it.each(['\u00a0x', 'a\vb', 'a\fb', '  a  b  ', 'a\t\tb', 'a\r\nb', ' x'])('canonicalizes the header value %j as the SDK does', async (value) => {
-    const config: S3ClientConfig = { region: 'us-east-1', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' }, endpoint: 'http://127.0.0.1:7480', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' }
-    const input = { key: 'k', contentType: 'text/plain', size: 1, ifNoneMatch: false, metadata: { note: value } }
-    const d = new Date('2026-11-28T12:00:00Z')
-    expect(await createFastSigner('b', config).putObject(input, 60, d)).toEqual(await createSdkSigner('b', config).putObject(input, 60, d))
-  })
+  it.each(['\u00a0x', 'a\vb', 'a\fb', '  a  b  ', 'a\t\tb', 'a\r\nb', ' x'])(
+    'canonicalizes the header value %j as the SDK does',
+    async (value) => {
+      const config: S3ClientConfig = {
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' },
+        endpoint: 'http://127.0.0.1:7480',
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }
+      const input = { key: 'k', contentType: 'text/plain', size: 1, ifNoneMatch: false, metadata: { note: value } }
+      const d = new Date('2026-11-28T12:00:00Z')
+      expect(await createFastSigner('b', config).putObject(input, 60, d)).toEqual(
+        await createSdkSigner('b', config).putObject(input, 60, d),
+      )
+    },
+  )
 
   it("reproduces AWS's documented presigned GET example", () => {
     // docs.aws.amazon.com, "Authenticating Requests: Using Query Parameters (AWS Signature Version 4)"
     const url = createQuerySigner()(
-      { method: 'GET', protocol: 'https:', host: 'examplebucket.s3.amazonaws.com', path: '/test.txt', query: {}, headers: {}, region: 'us-east-1', expiresIn: 86_400, date: new Date('2013-05-24T00:00:00Z') },
+      {
+        method: 'GET',
+        protocol: 'https:',
+        host: 'examplebucket.s3.amazonaws.com',
+        path: '/test.txt',
+        query: {},
+        headers: {},
+        region: 'us-east-1',
+        expiresIn: 86_400,
+        date: new Date('2013-05-24T00:00:00Z'),
+      },
       { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
     )
     expect(new URL(url).searchParams.get('X-Amz-Signature')).toBe('aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404')
   })
 
   it('encodes keys segment by segment, keeping slashes', () => {
-    expect(encodeKey("a b/c+d/é/(x)!*'~")).toBe("a%20b/c%2Bd/%C3%A9/%28x%29%21%2A%27~")
+    expect(encodeKey("a b/c+d/é/(x)!*'~")).toBe('a%20b/c%2Bd/%C3%A9/%28x%29%21%2A%27~')
   })
 })

@@ -72,7 +72,7 @@ async function formKey(body: Buffer, contentType: string): Promise<string | unde
     const key = form.get('key')
     if (typeof key !== 'string') return undefined
     const file = form.get('file')
-    return file && typeof file !== 'string' ? key.replace('${filename}', file.name) : key
+    return file && typeof file !== 'string' ? key.replace('$' + '{filename}', file.name) : key
   } catch {
     return undefined
   }

@@ -19,12 +19,20 @@ export function s3Notification(bucket: string, key: string, eventName = 'ObjectC
         eventName,
         userIdentity: { principalId: 'AIDAJDPLRKLG7UEXAMPLE' },
         requestParameters: { sourceIPAddress: '127.0.0.1' },
-        responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
+        responseElements: {
+          'x-amz-request-id': 'C3D13FE58DE4C810',
+          'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+        },
         s3: {
           s3SchemaVersion: '1.0',
           configurationId: 'uploads',
           bucket: { name: bucket, ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encodeNotificationKey(key), size: 1024, eTag: 'd41d8cd98f00b204e9800998ecf8427e', sequencer: '0055AED6DCD90281E5' },
+          object: {
+            key: encodeNotificationKey(key),
+            size: 1024,
+            eTag: 'd41d8cd98f00b204e9800998ecf8427e',
+            sequencer: '0055AED6DCD90281E5',
+          },
         },
       },
     ],
@@ -73,7 +81,14 @@ export function viaSqs(body: unknown) {
 
 /** An SNS notification as an SQS message body (raw message delivery off). */
 export function snsEnvelope(message: unknown) {
-  return { Type: 'Notification', MessageId: '22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324', TopicArn: 'arn:aws:sns:us-east-1:123456789012:uploads', Subject: 'Amazon S3 Notification', Message: JSON.stringify(message), Timestamp: '2026-11-28T00:00:00.000Z' }
+  return {
+    Type: 'Notification',
+    MessageId: '22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324',
+    TopicArn: 'arn:aws:sns:us-east-1:123456789012:uploads',
+    Subject: 'Amazon S3 Notification',
+    Message: JSON.stringify(message),
+    Timestamp: '2026-11-28T00:00:00.000Z',
+  }
 }
 
 export function viaEventBridge(bucket: string, key: string) {

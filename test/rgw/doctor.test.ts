@@ -66,7 +66,11 @@ async function preflight(bucket: string, origin: string, method: string, headers
     method: 'OPTIONS',
     headers: { origin, 'access-control-request-method': method, ...(headers ? { 'access-control-request-headers': headers } : {}) },
   })
-  return { status: res.status, allowOrigin: res.headers.get('access-control-allow-origin'), expose: res.headers.get('access-control-expose-headers') ?? '' }
+  return {
+    status: res.status,
+    allowOrigin: res.headers.get('access-control-allow-origin'),
+    expose: res.headers.get('access-control-expose-headers') ?? '',
+  }
 }
 
 async function corsRules(client: S3Client, bucket: string): Promise<CORSRule[]> {
@@ -83,7 +87,11 @@ async function publicAccess(client: S3Client, bucket: string) {
 
 /** What the bucket's owner could change, to show a run changed nothing. */
 async function configuration(client: S3Client, bucket: string) {
-  return { cors: await corsRules(client, bucket), lifecycle: await lifecycleRules(client, bucket), publicAccess: await publicAccess(client, bucket) }
+  return {
+    cors: await corsRules(client, bucket),
+    lifecycle: await lifecycleRules(client, bucket),
+    publicAccess: await publicAccess(client, bucket),
+  }
 }
 
 async function objectKeys(client: S3Client, bucket: string): Promise<string[]> {
@@ -125,13 +133,22 @@ describeRgw('the bucket doctor on RGW (SPEC §6)', () => {
     expect(out).toMatch(/✗ Public access: IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets are off/)
     expect(out).toMatch(/✗ Browsers on http:\/\/app\.test cannot upload: the preflight of a PUT from http:\/\/app\.test was refused \(403/)
     // RGW applies an unsigned x-amz-acl and serves the object to anyone: the doctor saw it happen.
-    expect(out).toMatch(/✗ An uploader who adds an unsigned x-amz-acl: public-read to a presigned PUT gets a publicly readable object \(anonymous GET 200\)/)
+    expect(out).toMatch(
+      /✗ An uploader who adds an unsigned x-amz-acl: public-read to a presigned PUT gets a publicly readable object \(anonymous GET 200\)/,
+    )
     expect(await configuration(t.client, t.bucket)).toEqual(before)
     expect(await objectKeys(t.client, t.bucket)).toEqual([])
   })
 
-  it('--fix keeps an admin origin\'s rule and a public GET rule, adds a rule for --origin only, and a second --fix changes nothing', async () => {
-    const admin: CORSRule = { ID: 'admin', AllowedOrigins: [ADMIN], AllowedMethods: ['GET', 'DELETE'], AllowedHeaders: ['Authorization'], ExposeHeaders: ['x-amz-version-id'], MaxAgeSeconds: 60 }
+  it("--fix keeps an admin origin's rule and a public GET rule, adds a rule for --origin only, and a second --fix changes nothing", async () => {
+    const admin: CORSRule = {
+      ID: 'admin',
+      AllowedOrigins: [ADMIN],
+      AllowedMethods: ['GET', 'DELETE'],
+      AllowedHeaders: ['Authorization'],
+      ExposeHeaders: ['x-amz-version-id'],
+      MaxAgeSeconds: 60,
+    }
     const publicGet: CORSRule = { ID: 'public-get', AllowedOrigins: ['*'], AllowedMethods: ['GET'] }
     await t.client.send(new PutBucketCorsCommand({ Bucket: t.bucket, CORSConfiguration: { CORSRules: [admin, publicGet] } }))
 
@@ -174,7 +191,13 @@ describeRgw('the bucket doctor on RGW (SPEC §6)', () => {
   })
 
   it('--fix extends the rule --origin already has: its DELETE and Authorization stay allowed', async () => {
-    const admin: CORSRule = { ID: 'admin', AllowedOrigins: [APP], AllowedMethods: ['GET', 'DELETE'], AllowedHeaders: ['Authorization'], MaxAgeSeconds: 60 }
+    const admin: CORSRule = {
+      ID: 'admin',
+      AllowedOrigins: [APP],
+      AllowedMethods: ['GET', 'DELETE'],
+      AllowedHeaders: ['Authorization'],
+      MaxAgeSeconds: 60,
+    }
     await t.client.send(new PutBucketCorsCommand({ Bucket: t.bucket, CORSConfiguration: { CORSRules: [admin] } }))
     const fixed = await doctor('--origin', APP, '--fix')
     console.log(`[doctor --fix, the origin's own rule]\n${fixed.out}`)
@@ -207,21 +230,34 @@ describeRgw('the bucket doctor on RGW (SPEC §6)', () => {
   it('--fix never turns on BlockPublicAcls: uploads still work, and an unsigned x-amz-acl: public-read gives no public object', async () => {
     const fixed = await doctor('--origin', APP, '--fix')
     console.log(`[doctor --fix, public access]\n${fixed.out}`)
-    expect(await publicAccess(t.client, t.bucket)).toEqual({ BlockPublicAcls: false, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true })
+    expect(await publicAccess(t.client, t.bucket)).toEqual({
+      BlockPublicAcls: false,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    })
     // The same, seen by the test itself rather than by the doctor's word.
     const upload = await presignedPut(t.client, t.bucket, 'mine.txt')
     expect((await putRaw(upload.url, { headers: { ...upload.headers, origin: APP }, body: 'mine' })).status).toBe(200)
     const attack = await presignedPut(t.client, t.bucket, 'attack.txt')
-    expect((await putRaw(attack.url, { headers: { ...attack.headers, 'x-amz-acl': 'public-read' }, body: 'for everyone' })).status).toBe(200)
+    expect((await putRaw(attack.url, { headers: { ...attack.headers, 'x-amz-acl': 'public-read' }, body: 'for everyone' })).status).toBe(
+      200,
+    )
     expect((await fetch(`${RGW_ENDPOINT}/${t.bucket}/attack.txt`)).status).toBe(403)
     const download = await getSignedUrl(t.client, new GetObjectCommand({ Bucket: t.bucket, Key: 'mine.txt' }), { expiresIn: 60 })
     expect(await (await fetch(download)).text()).toBe('mine')
     expect((await objectKeys(t.client, t.bucket)).sort()).toEqual(['attack.txt', 'mine.txt'])
     // And the doctor said so, having proven it with its own probe objects (gone since).
     expect(fixed.code).toBe(0)
-    expect(fixed.out).toMatch(/✓ Public access: turned on IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets; uploads still work\. BlockPublicAcls was left off\./)
-    expect(fixed.out).toMatch(/✓ Uploads work: a presigned PUT, GET and DELETE of a probe object succeeded, and a browser on http:\/\/app\.test may send them/)
-    expect(fixed.out).toMatch(/✓ An uploader who adds an unsigned x-amz-acl: public-read to a presigned PUT does not get a public object \(anonymous GET 403/)
+    expect(fixed.out).toMatch(
+      /✓ Public access: turned on IgnorePublicAcls, BlockPublicPolicy and RestrictPublicBuckets; uploads still work\. BlockPublicAcls was left off\./,
+    )
+    expect(fixed.out).toMatch(
+      /✓ Uploads work: a presigned PUT, GET and DELETE of a probe object succeeded, and a browser on http:\/\/app\.test may send them/,
+    )
+    expect(fixed.out).toMatch(
+      /✓ An uploader who adds an unsigned x-amz-acl: public-read to a presigned PUT does not get a public object \(anonymous GET 403/,
+    )
   })
 
   it('keeps a BlockPublicAcls the owner set, and says loudly that on this store it refuses every upload (exit 1)', async () => {
@@ -229,13 +265,25 @@ describeRgw('the bucket doctor on RGW (SPEC §6)', () => {
     const fixed = await doctor('--origin', APP, '--fix')
     console.log(`[doctor --fix, BlockPublicAcls already on]\n${fixed.out}`)
     expect(fixed.code).toBe(1)
-    expect(fixed.out).toMatch(/✗ UPLOADS FAIL: a presigned PUT, GET and DELETE of a probe object did not work: the presigned PUT was refused \(403 AccessDenied\)\. BlockPublicAcls is on/)
-    expect(await publicAccess(t.client, t.bucket)).toEqual({ BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true })
+    expect(fixed.out).toMatch(
+      /✗ UPLOADS FAIL: a presigned PUT, GET and DELETE of a probe object did not work: the presigned PUT was refused \(403 AccessDenied\)\. BlockPublicAcls is on/,
+    )
+    expect(await publicAccess(t.client, t.bucket)).toEqual({
+      BlockPublicAcls: true,
+      IgnorePublicAcls: true,
+      BlockPublicPolicy: true,
+      RestrictPublicBuckets: true,
+    })
     expect(await objectKeys(t.client, t.bucket)).toEqual([])
   })
 
   it('does not count a rule that aborts multipart uploads under one prefix only, and adds one for the whole bucket', async () => {
-    const prefixOnly: LifecycleRule = { ID: 'abort-in-tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }
+    const prefixOnly: LifecycleRule = {
+      ID: 'abort-in-tmp',
+      Status: 'Enabled',
+      Filter: { Prefix: 'tmp/' },
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    }
     await t.client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: t.bucket, LifecycleConfiguration: { Rules: [prefixOnly] } }))
     const check = await doctor('--origin', APP)
     console.log(`[doctor, abort rule for tmp/ only]\n${check.out}`)
@@ -243,13 +291,21 @@ describeRgw('the bucket doctor on RGW (SPEC §6)', () => {
     await doctor('--origin', APP, '--fix')
     const after = await lifecycleRules(t.client, t.bucket)
     expect(after).toHaveLength(2)
-    expect(after.find((r) => r.ID === 's3-presign-middleware-abort-incomplete-multipart')).toMatchObject({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } })
+    expect(after.find((r) => r.ID === 's3-presign-middleware-abort-incomplete-multipart')).toMatchObject({
+      Status: 'Enabled',
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+    })
   })
 
   it('merges its abort-incomplete-multipart rule into the lifecycle rules, keeping every other rule, once', async () => {
     const rules: LifecycleRule[] = [
       { ID: 'expire-tmp', Status: 'Enabled', Filter: { Prefix: 'tmp/' }, Expiration: { Days: 7 } },
-      { ID: 'expire-tagged', Status: 'Enabled', Filter: { And: { Prefix: 'a/', Tags: [{ Key: 'kind', Value: 'draft' }] } }, Expiration: { Days: 30 } },
+      {
+        ID: 'expire-tagged',
+        Status: 'Enabled',
+        Filter: { And: { Prefix: 'a/', Tags: [{ Key: 'kind', Value: 'draft' }] } },
+        Expiration: { Days: 30 },
+      },
     ]
     await t.client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: t.bucket, LifecycleConfiguration: { Rules: rules } }))
     const before = await lifecycleRules(t.client, t.bucket)
@@ -259,8 +315,13 @@ describeRgw('the bucket doctor on RGW (SPEC §6)', () => {
     console.log(`[lifecycle after --fix] ${JSON.stringify(after)}`)
     for (const rule of before) expect(after).toContainEqual(rule)
     expect(after).toHaveLength(3)
-    expect(after.find((r) => r.ID === 's3-presign-middleware-abort-incomplete-multipart')).toMatchObject({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } })
-    expect(fixed.out).toMatch(/✓ No lifecycle rule aborted incomplete multipart uploads: added one \(after 2 days\), keeping the 2 other rules\./)
+    expect(after.find((r) => r.ID === 's3-presign-middleware-abort-incomplete-multipart')).toMatchObject({
+      Status: 'Enabled',
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+    })
+    expect(fixed.out).toMatch(
+      /✓ No lifecycle rule aborted incomplete multipart uploads: added one \(after 2 days\), keeping the 2 other rules\./,
+    )
     await doctor('--origin', APP, '--fix')
     expect(await lifecycleRules(t.client, t.bucket)).toEqual(after)
   })
@@ -269,7 +330,9 @@ describeRgw('the bucket doctor on RGW (SPEC §6)', () => {
     const { code, out } = await doctor('--origin', APP, '--fix')
     console.log(`[doctor --fix, unsigned headers]\n${out}`)
     expect(code).toBe(0)
-    expect(out).toMatch(/! The store accepts unsigned x-amz-\* headers on presigned requests \(a PUT with an unsigned x-amz-meta-probe got 200\)/)
+    expect(out).toMatch(
+      /! The store accepts unsigned x-amz-\* headers on presigned requests \(a PUT with an unsigned x-amz-meta-probe got 200\)/,
+    )
     expect(out).toMatch(/x-amz-copy-source/)
     expect(out).toMatch(/the uploadCredentials option/)
     // What the warning claims, checked here: RGW stores a header nobody signed.
@@ -282,12 +345,25 @@ describeRgw('the bucket doctor on RGW (SPEC §6)', () => {
   })
 
   it('names the fix in one sentence for a bucket that does not exist (exit 1)', async () => {
-    const { code, lines } = await cli('doctor', '--bucket', `${t.bucket}-missing`, '--endpoint', RGW_ENDPOINT, '--region', RGW_REGION, '--origin', APP)
-    expect({ code, lines }).toEqual({ code: 1, lines: [`The bucket "${t.bucket}-missing" does not exist at ${RGW_ENDPOINT}: check --bucket, --region and --endpoint.`] })
+    const { code, lines } = await cli(
+      'doctor',
+      '--bucket',
+      `${t.bucket}-missing`,
+      '--endpoint',
+      RGW_ENDPOINT,
+      '--region',
+      RGW_REGION,
+      '--origin',
+      APP,
+    )
+    expect({ code, lines }).toEqual({
+      code: 1,
+      lines: [`The bucket "${t.bucket}-missing" does not exist at ${RGW_ENDPOINT}: check --bucket, --region and --endpoint.`],
+    })
   })
 })
 
-describe('the doctor\'s usage errors', () => {
+describe("the doctor's usage errors", () => {
   beforeEach(() => stubAwsEnv())
   afterEach(() => vi.unstubAllEnvs())
 
@@ -308,7 +384,10 @@ describe('the doctor\'s usage errors', () => {
 
   it('names the fix in one sentence when no region is known (exit 2)', async () => {
     const { code, lines } = await cli('doctor', '--bucket', 'b', '--endpoint', RGW_ENDPOINT)
-    expect({ code, lines }).toEqual({ code: 2, lines: ['No region: pass --region (e.g. --region eu-west-1) or set AWS_REGION; S3-compatible stores usually accept us-east-1.'] })
+    expect({ code, lines }).toEqual({
+      code: 2,
+      lines: ['No region: pass --region (e.g. --region eu-west-1) or set AWS_REGION; S3-compatible stores usually accept us-east-1.'],
+    })
   })
 
   it('names the fix in one sentence when no credentials are found (exit 2)', async () => {
@@ -316,7 +395,9 @@ describe('the doctor\'s usage errors', () => {
     const { code, lines } = await cli('doctor', '--bucket', 'b', '--endpoint', RGW_ENDPOINT, '--region', RGW_REGION)
     expect({ code, lines }).toEqual({
       code: 2,
-      lines: ['No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the environment, as for the AWS CLI.'],
+      lines: [
+        'No AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE) in the environment, as for the AWS CLI.',
+      ],
     })
   })
 
@@ -329,7 +410,7 @@ describe('the doctor\'s usage errors', () => {
   })
 })
 
-describeRgw('the doctor\'s promise, in Chromium', () => {
+describeRgw("the doctor's promise, in Chromium", () => {
   describeBrowser('a page on --origin after --fix', () => {
     let t: TestBucket
     let page: Server
@@ -349,7 +430,18 @@ describeRgw('the doctor\'s promise, in Chromium', () => {
     })
 
     it('uploads with a presigned PUT carrying the signed headers, reads its ETag, and downloads it', async () => {
-      const { code, out } = await cli('doctor', '--bucket', t.bucket, '--endpoint', RGW_ENDPOINT, '--region', RGW_REGION, '--origin', origin, '--fix')
+      const { code, out } = await cli(
+        'doctor',
+        '--bucket',
+        t.bucket,
+        '--endpoint',
+        RGW_ENDPOINT,
+        '--region',
+        RGW_REGION,
+        '--origin',
+        origin,
+        '--fix',
+      )
       console.log(`[doctor --fix for ${origin}]\n${out}`)
       expect(code).toBe(0)
       const upload = await presignedPut(t.client, t.bucket, 'from-browser.txt')

@@ -15,7 +15,14 @@ describeRgw('handleS3Event against RGW', () => {
 
   beforeAll(async () => {
     t = await createTestBucket('events')
-    presigner = createPresigner<string>({ bucket: t.bucket, s3: rgwClientConfig(), secret: 'events-secret-0123456789', authorize: ({ request }) => ({ id: request }), onComplete, maxFileSize: 1000 })
+    presigner = createPresigner<string>({
+      bucket: t.bucket,
+      s3: rgwClientConfig(),
+      secret: 'events-secret-0123456789',
+      authorize: ({ request }) => ({ id: request }),
+      onComplete,
+      maxFileSize: 1000,
+    })
   })
   afterAll(() => t?.cleanup())
 
@@ -37,7 +44,9 @@ describeRgw('handleS3Event against RGW', () => {
     const key = await uploadedWithoutComplete('gone away+1.txt', 'carol')
     const outcomes = await presigner.handleS3Event(envelope(t.bucket, key))
     expect(outcomes).toEqual([{ key, status: 'completed', result: { handled: key } }])
-    expect(onComplete).toHaveBeenCalledWith(expect.objectContaining({ key, size: 5, contentType: 'text/plain', identity: { id: 'carol' }, source: 'event', request: undefined }))
+    expect(onComplete).toHaveBeenCalledWith(
+      expect.objectContaining({ key, size: 5, contentType: 'text/plain', identity: { id: 'carol' }, source: 'event', request: undefined }),
+    )
   })
 
   it('the SQS Lambda example completes an upload from an SQS delivery', async () => {
@@ -46,7 +55,13 @@ describeRgw('handleS3Event against RGW', () => {
     // @ts-expect-error: a plain JavaScript example, imported as users would run it
     const { createHandler } = await import('../../examples/s3-events/handler.mjs')
     // The same rules as the mount that issued the upload: tags open only under them (SPEC §5.9).
-    const handler = createHandler({ bucket: t.bucket, s3: rgwClientConfig(), secret: 'events-secret-0123456789', onComplete, maxFileSize: 1000 })
+    const handler = createHandler({
+      bucket: t.bucket,
+      s3: rgwClientConfig(),
+      secret: 'events-secret-0123456789',
+      onComplete,
+      maxFileSize: 1000,
+    })
     const log = vi.spyOn(console, 'log').mockImplementation(() => {})
     expect(await handler(viaSqs(s3Notification(t.bucket, key)))).toEqual([{ key, status: 'completed', result: { handled: key } }])
     log.mockRestore()
@@ -55,8 +70,18 @@ describeRgw('handleS3Event against RGW', () => {
 
   it('ignores objects that were not uploaded through the package, and other buckets', async () => {
     onComplete.mockClear()
-    await t.client.send(new PutObjectCommand({ Bucket: t.bucket, Key: 'direct.txt', Body: 'x', ContentType: 'text/plain', Metadata: { 'presign-nonce': 'forged' } }))
-    const outcomes = await presigner.handleS3Event({ Records: [...s3Notification(t.bucket, 'direct.txt').Records, ...s3Notification('another-bucket', 'a.txt').Records] })
+    await t.client.send(
+      new PutObjectCommand({
+        Bucket: t.bucket,
+        Key: 'direct.txt',
+        Body: 'x',
+        ContentType: 'text/plain',
+        Metadata: { 'presign-nonce': 'forged' },
+      }),
+    )
+    const outcomes = await presigner.handleS3Event({
+      Records: [...s3Notification(t.bucket, 'direct.txt').Records, ...s3Notification('another-bucket', 'a.txt').Records],
+    })
     expect(outcomes).toEqual([{ key: 'direct.txt', status: 'ignored', reason: expect.stringMatching(/not uploaded through/) }])
     expect(onComplete).not.toHaveBeenCalled()
   })
@@ -67,9 +92,15 @@ describeRgw('handleS3Event against RGW', () => {
     // What a store that enforces nothing (or an x-amz-copy-source smuggled into the PUT on RGW)
     // leaves behind: our tag for this key on an object larger than the rules allow.
     const head = await t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: key }))
-    await t.client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: 'x'.repeat(2000), ContentType: 'text/plain', Metadata: head.Metadata }))
-    expect(await presigner.handleS3Event(s3Notification(t.bucket, key))).toEqual([{ key, status: 'rejected', reason: expect.stringMatching(/maxFileSize/) }])
+    await t.client.send(
+      new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: 'x'.repeat(2000), ContentType: 'text/plain', Metadata: head.Metadata }),
+    )
+    expect(await presigner.handleS3Event(s3Notification(t.bucket, key))).toEqual([
+      { key, status: 'rejected', reason: expect.stringMatching(/maxFileSize/) },
+    ])
     expect(onComplete).not.toHaveBeenCalled()
-    expect(await presigner.handleS3Event(s3Notification(t.bucket, key))).toEqual([{ key, status: 'ignored', reason: expect.stringMatching(/no longer exists/) }])
+    expect(await presigner.handleS3Event(s3Notification(t.bucket, key))).toEqual([
+      { key, status: 'ignored', reason: expect.stringMatching(/no longer exists/) },
+    ])
   })
 })

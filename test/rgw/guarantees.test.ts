@@ -1,6 +1,13 @@
 import { request as httpRequest } from 'node:http'
 import { createServer as createNetServer, type Server as NetServer } from 'node:net'
-import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, UploadPartCommand, GetObjectCommand as Get } from '@aws-sdk/client-s3'
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  GetObjectCommand as Get,
+} from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -42,7 +49,14 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
 
   beforeAll(async () => {
     t = await createTestBucket('guarantees')
-    options = { bucket: t.bucket, s3: rgwClientConfig(), secret: 'rgw-guarantees-secret-0123', authorize: ({ request }) => user(request), onComplete, multipart: { threshold: 5 * MiB } }
+    options = {
+      bucket: t.bucket,
+      s3: rgwClientConfig(),
+      secret: 'rgw-guarantees-secret-0123',
+      authorize: ({ request }) => user(request),
+      onComplete,
+      multipart: { threshold: 5 * MiB },
+    }
   })
   afterAll(() => t?.cleanup())
 
@@ -55,12 +69,14 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
       delete: (path: string) => a.delete(`/uploads${path}`).set('x-user', name),
     }
   }
-  const read = async (key: string) => Buffer.from(await (await t.client.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }))).Body!.transformToByteArray())
+  const read = async (key: string) =>
+    Buffer.from(await (await t.client.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }))).Body!.transformToByteArray())
 
   describe('§5.1 S3 refuses a body larger than declared or of another type', () => {
     it('accepts exactly the declared bytes, which read back equal', async () => {
       const body = bytes(1000)
-      const created = (await as('alice').post('/create', { filename: 'a b+c.bin', contentType: 'application/octet-stream', size: 1000 })).body
+      const created = (await as('alice').post('/create', { filename: 'a b+c.bin', contentType: 'application/octet-stream', size: 1000 }))
+        .body
       const put = await putRaw(created.url, { headers: created.headers, body })
       expect(put.status).toBe(200)
       expect((await read(created.key)).equals(body)).toBe(true)
@@ -111,9 +127,11 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
   describe('§5.2 an existing object is never overwritten unless overwrite: true', () => {
     it('refuses a second upload to the same key (RGW: 412 PreconditionFailed); the first bytes stay, and complete neither accepts nor deletes them', async () => {
       const key = `fixed/${Date.now()}.txt`
-      const first = (await as('alice', { keyFor: () => key }).post('/create', { filename: 'f.txt', contentType: 'text/plain', size: 5 })).body
+      const first = (await as('alice', { keyFor: () => key }).post('/create', { filename: 'f.txt', contentType: 'text/plain', size: 5 }))
+        .body
       expect((await putRaw(first.url, { headers: first.headers, body: 'first' })).status).toBe(200)
-      const second = (await as('bob', { keyFor: () => key }).post('/create', { filename: 'f.txt', contentType: 'text/plain', size: 6 })).body
+      const second = (await as('bob', { keyFor: () => key }).post('/create', { filename: 'f.txt', contentType: 'text/plain', size: 6 }))
+        .body
       const put = await putRaw(second.url, { headers: second.headers, body: 'second' })
       expect(put.status).toBe(412)
       expect(s3ErrorCode(put.text)).toBe('PreconditionFailed')
@@ -126,9 +144,12 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
 
     it('replaces the object when overwrite is true', async () => {
       const key = `fixed/${Date.now()}-ow.txt`
-      const first = (await as('alice', { keyFor: () => key }).post('/create', { filename: 'f.txt', contentType: 'text/plain', size: 5 })).body
+      const first = (await as('alice', { keyFor: () => key }).post('/create', { filename: 'f.txt', contentType: 'text/plain', size: 5 }))
+        .body
       await putRaw(first.url, { headers: first.headers, body: 'first' })
-      const second = (await as('alice', { keyFor: () => key, overwrite: true }).post('/create', { filename: 'f.txt', contentType: 'text/plain', size: 6 })).body
+      const second = (
+        await as('alice', { keyFor: () => key, overwrite: true }).post('/create', { filename: 'f.txt', contentType: 'text/plain', size: 6 })
+      ).body
       expect(second.headers['if-none-match']).toBeUndefined()
       expect((await putRaw(second.url, { headers: second.headers, body: 'second' })).status).toBe(200)
       expect((await as('alice', { overwrite: true }).post('/complete', { token: second.token })).status).toBe(200)
@@ -137,12 +158,20 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
 
     it('refuses to complete a multipart upload onto an existing key (412 already_exists); the original stays', async () => {
       const key = `fixed/${Date.now()}-mp.bin`
-      const first = (await as('alice', { keyFor: () => key }).post('/create', { filename: 'f.txt', contentType: 'text/plain', size: 5 })).body
+      const first = (await as('alice', { keyFor: () => key }).post('/create', { filename: 'f.txt', contentType: 'text/plain', size: 5 }))
+        .body
       await putRaw(first.url, { headers: first.headers, body: 'first' })
-      const { token, partCount } = (await as('bob', { keyFor: () => key }).post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB })).body
+      const { token, partCount } = (
+        await as('bob', { keyFor: () => key }).post('/create', {
+          filename: 'big.bin',
+          contentType: 'application/octet-stream',
+          size: 6 * MiB,
+        })
+      ).body
       expect(partCount).toBe(2)
       const { parts } = (await as('bob').post('/sign-parts', { token, partNumbers: [1, 2] })).body
-      for (const p of parts) expect((await putRaw(p.url, { headers: p.headers, body: bytes(p.partNumber === 1 ? 5 * MiB : MiB) })).status).toBe(200)
+      for (const p of parts)
+        expect((await putRaw(p.url, { headers: p.headers, body: bytes(p.partNumber === 1 ? 5 * MiB : MiB) })).status).toBe(200)
       const done = await as('bob').post('/complete', { token })
       expect(done.status).toBe(412)
       expect(done.body.code).toBe('already_exists')
@@ -165,7 +194,15 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
       onComplete.mockClear()
       const created = (await as('alice').post('/create', { filename: 'n.txt', contentType: 'text/plain', size: 3 })).body
       // A store that did not enforce the signed length: write our tag with the wrong size directly.
-      await t.client.send(new PutObjectCommand({ Bucket: t.bucket, Key: created.key, Body: 'abcdef', ContentType: 'text/plain', Metadata: { 'presign-nonce': created.headers['x-amz-meta-presign-nonce'] } }))
+      await t.client.send(
+        new PutObjectCommand({
+          Bucket: t.bucket,
+          Key: created.key,
+          Body: 'abcdef',
+          ContentType: 'text/plain',
+          Metadata: { 'presign-nonce': created.headers['x-amz-meta-presign-nonce'] },
+        }),
+      )
       const done = await as('alice').post('/complete', { token: created.token })
       expect(done.status).toBe(422)
       expect(done.body.message).toMatch(/6 bytes/)
@@ -181,14 +218,22 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
       expect(done.status).toBe(200)
       expect(done.body).toMatchObject({ key: created.key, size: 3, contentType: 'text/plain', result: { seen: created.key } })
       expect(onComplete).toHaveBeenCalledTimes(1)
-      expect(onComplete.mock.calls[0]![0]).toMatchObject({ key: created.key, size: 3, contentType: 'text/plain', source: 'complete', identity: { id: 'alice' } })
+      expect(onComplete.mock.calls[0]![0]).toMatchObject({
+        key: created.key,
+        size: 3,
+        contentType: 'text/plain',
+        source: 'complete',
+        identity: { id: 'alice' },
+      })
     })
   })
 
   describe('§5.4 multipart uploads, size-capped by S3 and by the parts S3 reports', () => {
     it('uploads three parts that read back equal', async () => {
       const body = bytes(11 * MiB + 123, 7)
-      const created = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: body.length })).body
+      const created = (
+        await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: body.length })
+      ).body
       expect(created).toMatchObject({ strategy: 'multipart', partSize: 5 * MiB, partCount: 3 })
       const { parts } = (await as('alice').post('/sign-parts', { token: created.token, partNumbers: [1, 2, 3] })).body
       const etags = []
@@ -207,7 +252,8 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
     })
 
     it('refuses a part body longer than signed (RGW: 403 SignatureDoesNotMatch)', async () => {
-      const created = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB })).body
+      const created = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB }))
+        .body
       const { parts } = (await as('alice').post('/sign-parts', { token: created.token, partNumbers: [2] })).body
       const res = await putRaw(parts[0].url, { headers: parts[0].headers, body: bytes(MiB + 1) })
       expect(res.status).toBe(403)
@@ -216,7 +262,8 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
     })
 
     it('refuses to sign a part number past partCount (400)', async () => {
-      const created = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB })).body
+      const created = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB }))
+        .body
       const res = await as('alice').post('/sign-parts', { token: created.token, partNumbers: [3] })
       expect(res.status).toBe(400)
       await as('alice').post('/abort', { token: created.token })
@@ -224,13 +271,20 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
 
     it('refuses (413) and aborts an Uppy upload whose parts add up to more than maxFileSize', async () => {
       const small = { maxFileSize: 8 * MiB }
-      const { key, uploadId } = (await as('alice', small).post('/s3/multipart', { filename: 'big.bin', type: 'application/octet-stream', metadata: {} })).body
+      const { key, uploadId } = (
+        await as('alice', small).post('/s3/multipart', { filename: 'big.bin', type: 'application/octet-stream', metadata: {} })
+      ).body
       const q = `?key=${encodeURIComponent(key)}`
       for (const n of [1, 2]) {
         const { url } = (await as('alice', small).get(`/s3/multipart/${encodeURIComponent(uploadId)}/${n}${q}`)).body
         expect((await putRaw(url, { body: bytes(5 * MiB) })).status).toBe(200)
       }
-      const done = await as('alice', small).post(`/s3/multipart/${encodeURIComponent(uploadId)}/complete${q}`, { parts: [{ PartNumber: 1, ETag: '"x"' }, { PartNumber: 2, ETag: '"y"' }] })
+      const done = await as('alice', small).post(`/s3/multipart/${encodeURIComponent(uploadId)}/complete${q}`, {
+        parts: [
+          { PartNumber: 1, ETag: '"x"' },
+          { PartNumber: 2, ETag: '"y"' },
+        ],
+      })
       expect(done.status).toBe(413)
       expect(done.body.message).toMatch(/limit/)
       const uploads = await t.client.send(new ListMultipartUploadsCommand({ Bucket: t.bucket, Prefix: key }))
@@ -239,7 +293,8 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
     })
 
     it('after abort, S3 lists no such upload and list-parts answers 404', async () => {
-      const created = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB })).body
+      const created = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB }))
+        .body
       expect((await as('alice').post('/abort', { token: created.token })).status).toBe(200)
       const uploads = await t.client.send(new ListMultipartUploadsCommand({ Bucket: t.bucket, Prefix: created.key }))
       expect(uploads.Uploads ?? []).toHaveLength(0)
@@ -252,7 +307,9 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
     let token = ''
     let key = ''
     beforeAll(async () => {
-      ;({ token, key } = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB })).body)
+      ;({ token, key } = (
+        await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB })
+      ).body)
     })
     afterAll(() => as('alice').post('/abort', { token }))
 
@@ -299,9 +356,12 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
   describe('§5.7 stateless: any instance with the same secret serves any step', () => {
     it('an upload created through Express is signed, listed and completed through Koa and fetch', async () => {
       const body = bytes(6 * MiB, 3)
-      const created = (await as('alice', {}, express5).post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: body.length })).body
+      const created = (
+        await as('alice', {}, express5).post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: body.length })
+      ).body
       const { parts } = (await as('alice', {}, koa3).post('/sign-parts', { token: created.token, partNumbers: [1, 2] })).body
-      for (const p of parts) await putRaw(p.url, { headers: p.headers, body: body.subarray((p.partNumber - 1) * 5 * MiB, p.partNumber * 5 * MiB) })
+      for (const p of parts)
+        await putRaw(p.url, { headers: p.headers, body: body.subarray((p.partNumber - 1) * 5 * MiB, p.partNumber * 5 * MiB) })
       expect((await as('alice', {}, fetchTarget).post('/list-parts', { token: created.token })).body.parts).toHaveLength(2)
       const done = await as('alice', {}, koa3).post('/complete', { token: created.token })
       expect(done.status).toBe(200)
@@ -328,9 +388,12 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
       let download: any
       let multipart: any
       try {
-        created = (await as('alice').post('/create', { filename: 'same.txt', contentType: 'text/plain', size: 4, metadata: { album: 'x y' } })).body
+        created = (
+          await as('alice').post('/create', { filename: 'same.txt', contentType: 'text/plain', size: 4, metadata: { album: 'x y' } })
+        ).body
         download = (await as('alice').post('/download', { key: stored.key })).body
-        multipart = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB })).body
+        multipart = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB }))
+          .body
         part = (await as('alice').post('/sign-parts', { token: multipart.token, partNumbers: [2] })).body.parts[0]
       } finally {
         vi.useRealTimers()
@@ -338,7 +401,14 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
       const meta = { album: 'x y', 'presign-nonce': created.headers['x-amz-meta-presign-nonce'] }
       const oracle = await getSignedUrl(
         t.client,
-        new PutObjectCommand({ Bucket: t.bucket, Key: created.key, ContentType: 'text/plain', ContentLength: 4, IfNoneMatch: '*', Metadata: meta }),
+        new PutObjectCommand({
+          Bucket: t.bucket,
+          Key: created.key,
+          ContentType: 'text/plain',
+          ContentLength: 4,
+          IfNoneMatch: '*',
+          Metadata: meta,
+        }),
         {
           expiresIn: 600,
           signingDate: now,
@@ -347,13 +417,25 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
         },
       )
       expect(created.url).toBe(oracle)
-      const partOracle = await getSignedUrl(t.client, new UploadPartCommand({ Bucket: t.bucket, Key: multipart.key, UploadId: new URL(part.url).searchParams.get('uploadId')!, PartNumber: 2, ContentLength: MiB }), {
-        expiresIn: 600,
-        signingDate: now,
-        signableHeaders: new Set(['content-length']),
-      })
+      const partOracle = await getSignedUrl(
+        t.client,
+        new UploadPartCommand({
+          Bucket: t.bucket,
+          Key: multipart.key,
+          UploadId: new URL(part.url).searchParams.get('uploadId')!,
+          PartNumber: 2,
+          ContentLength: MiB,
+        }),
+        {
+          expiresIn: 600,
+          signingDate: now,
+          signableHeaders: new Set(['content-length']),
+        },
+      )
       expect(part.url).toBe(partOracle)
-      expect(download.url).toBe(await getSignedUrl(t.client, new Get({ Bucket: t.bucket, Key: stored.key }), { expiresIn: 600, signingDate: now }))
+      expect(download.url).toBe(
+        await getSignedUrl(t.client, new Get({ Bucket: t.bucket, Key: stored.key }), { expiresIn: 600, signingDate: now }),
+      )
       for (const url of [created.url, part.url, download.url]) expect(url).not.toMatch(/x-amz-checksum|x-amz-sdk-checksum/i)
       await as('alice').post('/abort', { token: multipart.token })
     })
@@ -363,7 +445,11 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
     it('/s3/params answers a POST policy RGW accepts, and RGW refuses a file over maxFileSize (EntityTooLarge)', async () => {
       const a = as('alice', { maxFileSize: 1000 })
       const params = (await a.get('/s3/params?filename=p.txt&type=text%2Fplain&metadata[caption]=hello')).body
-      expect(params).toMatchObject({ method: 'POST', url: expect.stringMatching(/\/$/), fields: expect.objectContaining({ key: expect.any(String), 'Content-Type': 'text/plain' }) })
+      expect(params).toMatchObject({
+        method: 'POST',
+        url: expect.stringMatching(/\/$/),
+        fields: expect.objectContaining({ key: expect.any(String), 'Content-Type': 'text/plain' }),
+      })
       const post = async (size: number) => {
         const form = new FormData()
         for (const [k, v] of Object.entries(params.fields as Record<string, string>)) form.append(k, v)
@@ -383,7 +469,9 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
 
     it('the multipart routes upload, list and complete: { location, key, bucket }', async () => {
       const body = bytes(11 * MiB, 9)
-      const { key, uploadId, bucket } = (await as('alice').post('/s3/multipart', { filename: 'u.bin', type: 'application/octet-stream', metadata: { name: 'u.bin' } })).body
+      const { key, uploadId, bucket } = (
+        await as('alice').post('/s3/multipart', { filename: 'u.bin', type: 'application/octet-stream', metadata: { name: 'u.bin' } })
+      ).body
       expect(bucket).toBe(t.bucket)
       const id = encodeURIComponent(uploadId)
       const q = `?key=${encodeURIComponent(key)}`
@@ -394,7 +482,11 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
         parts.push({ PartNumber: n, ETag: res.headers.get('etag') })
       }
       const listed = (await as('alice').get(`/s3/multipart/${id}${q}`)).body
-      expect(listed.map((p: { PartNumber: number; Size: number }) => [p.PartNumber, p.Size])).toEqual([[1, 5 * MiB], [2, 5 * MiB], [3, MiB]])
+      expect(listed.map((p: { PartNumber: number; Size: number }) => [p.PartNumber, p.Size])).toEqual([
+        [1, 5 * MiB],
+        [2, 5 * MiB],
+        [3, MiB],
+      ])
       const done = (await as('alice').post(`/s3/multipart/${id}/complete${q}`, { parts })).body
       expect(done).toMatchObject({ key, bucket: t.bucket, location: expect.stringContaining(`/${t.bucket}/`) })
       expect((await read(key)).equals(body)).toBe(true)
@@ -430,11 +522,19 @@ describe('§5.6 storage that refuses or never answers (real sockets)', () => {
     const server = await listen(express5.build(optionsFor('http://127.0.0.1:1')))
     try {
       const started = Date.now()
-      const res = await fetch(`${server.url}/uploads/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a', size: 6 * MiB }) })
+      const res = await fetch(`${server.url}/uploads/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filename: 'a', size: 6 * MiB }),
+      })
       expect(res.status).toBe(503)
       expect((await res.json()).code).toBe('storage_unavailable')
       expect(Date.now() - started).toBeLessThan(3000)
-      const single = await fetch(`${server.url}/uploads/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a', size: 1 }) })
+      const single = await fetch(`${server.url}/uploads/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filename: 'a', size: 1 }),
+      })
       expect(single.status).toBe(200)
     } finally {
       await server.close()
@@ -445,11 +545,19 @@ describe('§5.6 storage that refuses or never answers (real sockets)', () => {
     const server = await listen(express5.build(optionsFor(`http://127.0.0.1:${hangPort}`)))
     try {
       const started = Date.now()
-      const res = await fetch(`${server.url}/uploads/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a', size: 6 * MiB }) })
+      const res = await fetch(`${server.url}/uploads/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filename: 'a', size: 6 * MiB }),
+      })
       expect(res.status).toBe(504)
       expect((await res.json()).code).toBe('storage_timeout')
       expect(Date.now() - started).toBeLessThan(3000)
-      const single = await fetch(`${server.url}/uploads/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a', size: 1 }) })
+      const single = await fetch(`${server.url}/uploads/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filename: 'a', size: 1 }),
+      })
       expect(single.status).toBe(200)
     } finally {
       await server.close()

@@ -52,7 +52,8 @@ const authorize = ({ request }: { request: Request }) => {
 }
 
 /** The app chooses the key from `x-key` when a test needs a known one (e.g. an existing object). */
-const keyFor = ({ request, file }: { request: Request; file: { filename: string } }) => request.get('x-key') ?? `${randomUUID()}/${file.filename}`
+const keyFor = ({ request, file }: { request: Request; file: { filename: string } }) =>
+  request.get('x-key') ?? `${randomUUID()}/${file.filename}`
 
 describeRgw('issue 9 item 1: tokens, uploadIds and keys are bound to the mount that issued them (RGW)', () => {
   let t: Awaited<ReturnType<typeof createTestBucket>>
@@ -65,7 +66,12 @@ describeRgw('issue 9 item 1: tokens, uploadIds and keys are bound to the mount t
     // Uploads over 1 KiB go multipart (one part of up to 5 MiB: S3 accepts a small last part).
     const shared = { bucket: t.bucket, s3: rgwClientConfig(), secret: SECRET, authorize, keyFor, multipart: { threshold: 1024 } }
     const files: PresignOptions<Request, { id: string }, unknown> = { ...shared, overwrite: false, onComplete: filesDone }
-    const avatars: PresignOptions<Request, { id: string }, unknown> = { ...shared, allowedContentTypes: ['image/*'], overwrite: true, onComplete: avatarsDone }
+    const avatars: PresignOptions<Request, { id: string }, unknown> = {
+      ...shared,
+      allowedContentTypes: ['image/*'],
+      overwrite: true,
+      onComplete: avatarsDone,
+    }
     const app = express()
     app.use('/files', presignMiddleware(files))
     app.use('/avatars', presignMiddleware(avatars))
@@ -80,20 +86,31 @@ describeRgw('issue 9 item 1: tokens, uploadIds and keys are bound to the mount t
   })
 
   const at = (path: string) => `${server.url}${path}`
-  const read = async (key: string) => (await (await t.client.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }))).Body!.transformToString())
-  const openUploads = async (key: string) => (await t.client.send(new ListMultipartUploadsCommand({ Bucket: t.bucket, Prefix: key }))).Uploads ?? []
+  const read = async (key: string) =>
+    await (await t.client.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }))).Body!.transformToString()
+  const openUploads = async (key: string) =>
+    (await t.client.send(new ListMultipartUploadsCommand({ Bucket: t.bucket, Prefix: key }))).Uploads ?? []
 
   /** A native multipart upload at `/files` (one part, really on RGW), ready to complete. */
   async function filesMultipart(user: string, contentType: string, key?: string) {
     const body = 'm'.repeat(2000)
-    const created = await call(at('/files/create'), { user, ...(key ? { key } : {}), body: { filename: 'page.html', contentType, size: body.length } })
+    const created = await call(at('/files/create'), {
+      user,
+      ...(key ? { key } : {}),
+      body: { filename: 'page.html', contentType, size: body.length },
+    })
     expect(created.status).toBe(200)
     expect(created.body.strategy).toBe('multipart')
     const signed = await call(at('/files/sign-parts'), { user, body: { token: created.body.token, partNumbers: [1] } })
     expect(signed.status).toBe(200)
     const put = await putRaw(signed.body.parts[0].url, { headers: signed.body.parts[0].headers, body })
     expect(put.status).toBe(200)
-    return { token: created.body.token as string, key: created.body.key as string, body, parts: [{ partNumber: 1, etag: put.headers.get('etag') }] }
+    return {
+      token: created.body.token as string,
+      key: created.body.key as string,
+      body,
+      parts: [{ partNumber: 1, etag: put.headers.get('etag') }],
+    }
   }
 
   it('refuses at /avatars (403) a single-upload token issued by /files, and never runs /avatars onComplete', async () => {
@@ -115,18 +132,21 @@ describeRgw('issue 9 item 1: tokens, uploadIds and keys are bound to the mount t
     ['/list-parts', (token: string) => ({ token })],
     ['/abort', (token: string) => ({ token })],
     ['/complete', (token: string, parts: unknown) => ({ token, parts })],
-  ])('refuses at /avatars%s (403) a multipart token issued by /files; the upload stays open and completes at /files', async (route, body) => {
-    const up = await filesMultipart('alice', 'text/html')
-    avatarsDone.mockClear()
-    const res = await call(at(`/avatars${route}`), { user: 'alice', body: body(up.token, up.parts) })
-    expect({ status: res.status, code: typeof res.body.code }).toEqual({ status: 403, code: 'string' })
-    expect(avatarsDone).not.toHaveBeenCalled()
-    expect(await openUploads(up.key)).toHaveLength(1)
-    await expect(t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: up.key }))).rejects.toThrow()
-    const own = await call(at('/files/complete'), { user: 'alice', body: { token: up.token, parts: up.parts } })
-    expect(own.status).toBe(200)
-    expect(await read(up.key)).toBe(up.body)
-  })
+  ])(
+    'refuses at /avatars%s (403) a multipart token issued by /files; the upload stays open and completes at /files',
+    async (route, body) => {
+      const up = await filesMultipart('alice', 'text/html')
+      avatarsDone.mockClear()
+      const res = await call(at(`/avatars${route}`), { user: 'alice', body: body(up.token, up.parts) })
+      expect({ status: res.status, code: typeof res.body.code }).toEqual({ status: 403, code: 'string' })
+      expect(avatarsDone).not.toHaveBeenCalled()
+      expect(await openUploads(up.key)).toHaveLength(1)
+      await expect(t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: up.key }))).rejects.toThrow()
+      const own = await call(at('/files/complete'), { user: 'alice', body: { token: up.token, parts: up.parts } })
+      expect(own.status).toBe(200)
+      expect(await read(up.key)).toBe(up.body)
+    },
+  )
 
   /** An Uppy multipart upload at `from` with its one part on RGW, ready to complete. */
   async function uppyMultipart(from: string, type: string) {
@@ -171,16 +191,19 @@ describeRgw('issue 9 item 1: tokens, uploadIds and keys are bound to the mount t
     },
   )
 
-  it.each(uppyRoutes)("refuses (403) an Uppy ?key= that is not the uploadId's own, even another upload of the same user (%s)", async (_name, route) => {
-    const up = await uppyMultipart('/files', 'text/plain')
-    const other = await uppyMultipart('/files', 'text/plain')
-    const { method, path, body } = route({ ...up, q: `?key=${encodeURIComponent(other.key)}` })
-    const res = await call(at(`/files${path}`), { method, user: 'alice', ...(body ? { body } : {}) })
-    expect({ status: res.status, code: typeof res.body?.code }).toEqual({ status: 403, code: 'string' })
-    expect(await openUploads(up.key)).toHaveLength(1)
-    expect(await openUploads(other.key)).toHaveLength(1)
-    await expect(t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: other.key }))).rejects.toThrow()
-  })
+  it.each(uppyRoutes)(
+    "refuses (403) an Uppy ?key= that is not the uploadId's own, even another upload of the same user (%s)",
+    async (_name, route) => {
+      const up = await uppyMultipart('/files', 'text/plain')
+      const other = await uppyMultipart('/files', 'text/plain')
+      const { method, path, body } = route({ ...up, q: `?key=${encodeURIComponent(other.key)}` })
+      const res = await call(at(`/files${path}`), { method, user: 'alice', ...(body ? { body } : {}) })
+      expect({ status: res.status, code: typeof res.body?.code }).toEqual({ status: 403, code: 'string' })
+      expect(await openUploads(up.key)).toHaveLength(1)
+      expect(await openUploads(other.key)).toHaveLength(1)
+      await expect(t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: other.key }))).rejects.toThrow()
+    },
+  )
 
   it('never completes through the overwrite: true mount a /files multipart upload onto an existing key; the original bytes stay', async () => {
     const key = `shared/${randomUUID()}.png`

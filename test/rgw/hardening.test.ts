@@ -26,7 +26,10 @@ interface Answer {
 }
 
 /** One call to the app as the user `user` (the `x-user` header is the app's login). */
-async function call(url: string, init: { method?: string; user?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<Answer> {
+async function call(
+  url: string,
+  init: { method?: string; user?: string; headers?: Record<string, string>; body?: unknown } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...init.headers }
   if (init.user) headers['x-user'] = init.user
   if (init.body !== undefined) headers['content-type'] = 'application/json'
@@ -67,7 +70,12 @@ describeRgw('issue 9 hardening against RGW', () => {
     const base = { bucket: t.bucket, s3: rgwClientConfig(), secret: SECRET, authorize }
     const mounts: Record<string, Options> = {
       // item 4: a keyFor that can repeat a key (here: the one the app passes in `x-key`)
-      '/strict': { ...base, overwrite: false, maxFileSize: 1000, keyFor: ({ request, file }) => request.get('x-key') ?? `${randomUUID()}/${file.filename}` },
+      '/strict': {
+        ...base,
+        overwrite: false,
+        maxFileSize: 1000,
+        keyFor: ({ request, file }) => request.get('x-key') ?? `${randomUUID()}/${file.filename}`,
+      },
       // items 5 and 6
       '/uploads': { ...base, onComplete: eventsDone },
       // item 8
@@ -76,15 +84,30 @@ describeRgw('issue 9 hardening against RGW', () => {
       '/text': { ...base, allowedContentTypes: ['text/*'] },
       '/apps': { ...base, allowedContentTypes: ['application/*'] },
       // item 9
-      '/scan': { ...base, multipart: { threshold: 1024 }, onComplete: () => { throw new PresignError('verification_failed', 'virus found') } },
-      '/crash': { ...base, onComplete: () => { throw new Error('scanner crashed') } },
+      '/scan': {
+        ...base,
+        multipart: { threshold: 1024 },
+        onComplete: () => {
+          throw new PresignError('verification_failed', 'virus found')
+        },
+      },
+      '/crash': {
+        ...base,
+        onComplete: () => {
+          throw new Error('scanner crashed')
+        },
+      },
       // item 10: `x-fail: <status>` throws an exposed HTTP error, `x-fail: crash` a TypeError
       '/auth': {
         ...base,
         authorize: ({ request }) => {
           const fail = request.get('x-fail')
           if (fail === 'crash') throw (thrownByAuthorize = new TypeError('db down'))
-          if (fail) throw (thrownByAuthorize = Object.assign(new Error(request.get('x-message') ?? 'refused'), { status: Number(fail), expose: true }))
+          if (fail)
+            throw (thrownByAuthorize = Object.assign(new Error(request.get('x-message') ?? 'refused'), {
+              status: Number(fail),
+              expose: true,
+            }))
           return { id: 'alice' }
         },
       },
@@ -106,13 +129,28 @@ describeRgw('issue 9 hardening against RGW', () => {
   })
 
   const at = (path: string) => `${server.url}${path}`
-  const read = async (key: string) => (await (await t.client.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }))).Body!.transformToString())
-  const exists = (key: string) => t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: key })).then(() => true, () => false)
-  const openUploads = async (key: string) => (await t.client.send(new ListMultipartUploadsCommand({ Bucket: t.bucket, Prefix: key }))).Uploads ?? []
+  const read = async (key: string) =>
+    await (await t.client.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }))).Body!.transformToString()
+  const exists = (key: string) =>
+    t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: key })).then(
+      () => true,
+      () => false,
+    )
+  const openUploads = async (key: string) =>
+    (await t.client.send(new ListMultipartUploadsCommand({ Bucket: t.bucket, Prefix: key }))).Uploads ?? []
 
   /** A single upload through the package: create, then PUT the bytes to RGW. */
-  async function uploaded(mount: string, file: { filename: string; contentType: string; body: string }, user = 'alice', headers: Record<string, string> = {}) {
-    const created = await call(at(`${mount}/create`), { user, headers, body: { filename: file.filename, contentType: file.contentType, size: Buffer.byteLength(file.body) } })
+  async function uploaded(
+    mount: string,
+    file: { filename: string; contentType: string; body: string },
+    user = 'alice',
+    headers: Record<string, string> = {},
+  ) {
+    const created = await call(at(`${mount}/create`), {
+      user,
+      headers,
+      body: { filename: file.filename, contentType: file.contentType, size: Buffer.byteLength(file.body) },
+    })
     expect(created.status).toBe(200)
     expect(created.body.strategy).toBe('single')
     expect((await putRaw(created.body.url, { headers: created.body.headers, body: file.body })).status).toBe(200)
@@ -120,7 +158,11 @@ describeRgw('issue 9 hardening against RGW', () => {
   }
 
   /** What Uppy does with a `/s3/params` answer: a form POST of `fields` then `file`, or a PUT with `headers`. */
-  async function sendAsUppy(params: { method?: string; url: string; fields?: Record<string, string>; headers?: Record<string, string> }, body: string, type: string) {
+  async function sendAsUppy(
+    params: { method?: string; url: string; fields?: Record<string, string>; headers?: Record<string, string> },
+    body: string,
+    type: string,
+  ) {
     if (params.method === 'PUT') return putRaw(params.url, { headers: params.headers ?? {}, body })
     const form = new FormData()
     for (const [name, value] of Object.entries(params.fields ?? {})) form.append(name, value)
@@ -145,7 +187,10 @@ describeRgw('issue 9 hardening against RGW', () => {
         expect(params.body.code).toEqual(expect.any(String))
       }
       expect(await read(key)).toBe('original')
-      expect(statuses.some((s) => s >= 400 && s < 500), `answers: ${statuses.join(', ')}`).toBe(true)
+      expect(
+        statuses.some((s) => s >= 400 && s < 500),
+        `answers: ${statuses.join(', ')}`,
+      ).toBe(true)
     })
 
     it('the POST policy still caps the size: RGW refuses a body over maxFileSize (400 EntityTooLarge) and accepts one at it', async () => {
@@ -164,13 +209,24 @@ describeRgw('issue 9 hardening against RGW', () => {
   })
 
   describe('item 5 (§5.9): S3 events honour a tag only on the key it was issued for, and never delete outside the key space', () => {
-    const events = () => createPresigner<undefined>({ bucket: t.bucket, s3: rgwClientConfig(), secret: SECRET, authorize: () => false, onComplete: eventsDone })
+    const events = () =>
+      createPresigner<undefined>({
+        bucket: t.bucket,
+        s3: rgwClientConfig(),
+        secret: SECRET,
+        authorize: () => false,
+        onComplete: eventsDone,
+      })
 
-    it("ignores a tagged object copied to another key (ObjectCreated:Copy, :Put, EventBridge CopyObject) and never completes it as the uploader", async () => {
+    it('ignores a tagged object copied to another key (ObjectCreated:Copy, :Put, EventBridge CopyObject) and never completes it as the uploader', async () => {
       const { key } = await uploaded('/uploads', { filename: 'report.txt', contentType: 'text/plain', body: 'carol report' }, 'carol')
       const copy = `copies/${randomUUID()}/report.txt`
-      await t.client.send(new CopyObjectCommand({ Bucket: t.bucket, Key: copy, CopySource: `${t.bucket}/${encodeURI(key)}`, MetadataDirective: 'COPY' }))
-      const [original, copied] = await Promise.all([key, copy].map((k) => t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: k }))))
+      await t.client.send(
+        new CopyObjectCommand({ Bucket: t.bucket, Key: copy, CopySource: `${t.bucket}/${encodeURI(key)}`, MetadataDirective: 'COPY' }),
+      )
+      const [original, copied] = await Promise.all(
+        [key, copy].map((k) => t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: k }))),
+      )
       expect(copied!.Metadata?.['presign-nonce']).toBe(original!.Metadata?.['presign-nonce']) // the tag travelled with the copy
       const bridge = viaEventBridge(t.bucket, copy)
       eventsDone.mockClear()
@@ -187,7 +243,11 @@ describeRgw('issue 9 hardening against RGW', () => {
     })
 
     it('a second presigner with narrower rules (keyPrefix narrow/, image/png) ignores, and never deletes, a verified object of the first', async () => {
-      const { key, token } = await uploaded('/uploads', { filename: 'notes.txt', contentType: 'text/plain', body: 'verified notes' }, 'carol')
+      const { key, token } = await uploaded(
+        '/uploads',
+        { filename: 'notes.txt', contentType: 'text/plain', body: 'verified notes' },
+        'carol',
+      )
       expect((await call(at('/uploads/complete'), { user: 'carol', body: { token } })).status).toBe(200)
       expect(key.startsWith('narrow/')).toBe(false)
       const narrowDone = vi.fn()
@@ -208,7 +268,10 @@ describeRgw('issue 9 hardening against RGW', () => {
 
   describe('item 6, second half: parts S3 calls too small', () => {
     it('answers Uppy’s complete with a 4xx JSON error, not 502, when RGW refuses the parts (EntityTooSmall), and aborts the upload', async () => {
-      const started = await call(at('/uploads/s3/multipart'), { user: 'alice', body: { filename: 'tiny.bin', type: 'application/octet-stream', metadata: {} } })
+      const started = await call(at('/uploads/s3/multipart'), {
+        user: 'alice',
+        body: { filename: 'tiny.bin', type: 'application/octet-stream', metadata: {} },
+      })
       expect(started.status).toBe(200)
       const { key, uploadId } = started.body as { key: string; uploadId: string }
       const path = `/uploads/s3/multipart/${encodeURIComponent(uploadId)}`
@@ -231,16 +294,22 @@ describeRgw('issue 9 hardening against RGW', () => {
   })
 
   describe('item 8 (§5.13): script-capable types', () => {
-    it.each(['image/svg+xml', 'image/svg+xml; charset=utf-8', 'IMAGE/SVG+XML'])('refuses %s under allowedContentTypes image/* with 415', async (contentType) => {
-      const res = await call(at('/images/create'), { user: 'alice', body: { filename: 'x.svg', contentType, size: 10 } })
-      expect(res.status).toBe(415)
-      expect(res.body.code).toBe('content_type_not_allowed')
-    })
+    it.each(['image/svg+xml', 'image/svg+xml; charset=utf-8', 'IMAGE/SVG+XML'])(
+      'refuses %s under allowedContentTypes image/* with 415',
+      async (contentType) => {
+        const res = await call(at('/images/create'), { user: 'alice', body: { filename: 'x.svg', contentType, size: 10 } })
+        expect(res.status).toBe(415)
+        expect(res.body.code).toBe('content_type_not_allowed')
+      },
+    )
 
     it('refuses image/svg+xml under image/* on Uppy’s /s3/params and /s3/multipart with 415', async () => {
       const params = await call(at('/images/s3/params?filename=x.svg&type=image%2Fsvg%2Bxml'), { user: 'alice' })
       expect(params.status).toBe(415)
-      const multipart = await call(at('/images/s3/multipart'), { user: 'alice', body: { filename: 'x.svg', type: 'image/svg+xml', metadata: {} } })
+      const multipart = await call(at('/images/s3/multipart'), {
+        user: 'alice',
+        body: { filename: 'x.svg', type: 'image/svg+xml', metadata: {} },
+      })
       expect(multipart.status).toBe(415)
     })
 
@@ -254,8 +323,13 @@ describeRgw('issue 9 hardening against RGW', () => {
     })
 
     it('still admits image/png under image/*, and image/svg+xml when it is listed exactly', async () => {
-      expect((await call(at('/images/create'), { user: 'alice', body: { filename: 'x.png', contentType: 'image/png', size: 10 } })).status).toBe(200)
-      const svg = await call(at('/images-and-svg/create'), { user: 'alice', body: { filename: 'x.svg', contentType: 'image/svg+xml', size: 10 } })
+      expect(
+        (await call(at('/images/create'), { user: 'alice', body: { filename: 'x.png', contentType: 'image/png', size: 10 } })).status,
+      ).toBe(200)
+      const svg = await call(at('/images-and-svg/create'), {
+        user: 'alice',
+        body: { filename: 'x.svg', contentType: 'image/svg+xml', size: 10 },
+      })
       expect(svg.status).toBe(200)
       expect(svg.body.headers['content-type']).toBe('image/svg+xml')
     })
@@ -272,20 +346,23 @@ describeRgw('issue 9 hardening against RGW', () => {
       ['page.xhtml', 'application/xhtml+xml'],
       ['data.xml', 'text/xml'],
       ['app.js', 'application/javascript'],
-    ])('presigns the download of %s (stored as %s) as an attachment, and RGW answers Content-Disposition: attachment', async (filename, contentType) => {
-      const key = await stored(filename, contentType)
-      const posted = await call(at('/uploads/download'), { user: 'alice', body: { key } })
-      expect(posted.status).toBe(200)
-      const redirected = await call(at(`/uploads/download?key=${encodeURIComponent(key)}`), { user: 'alice' })
-      expect(redirected.status).toBe(302)
-      for (const url of [posted.body.url as string, redirected.headers.get('location')!]) {
-        expect(url).toMatch(/[?&]response-content-disposition=attachment/)
-        const res = await fetch(url)
-        expect(res.status).toBe(200)
-        expect(res.headers.get('content-disposition')).toMatch(/^attachment/i)
-        expect(await res.text()).toBe(`content of ${filename}`)
-      }
-    })
+    ])(
+      'presigns the download of %s (stored as %s) as an attachment, and RGW answers Content-Disposition: attachment',
+      async (filename, contentType) => {
+        const key = await stored(filename, contentType)
+        const posted = await call(at('/uploads/download'), { user: 'alice', body: { key } })
+        expect(posted.status).toBe(200)
+        const redirected = await call(at(`/uploads/download?key=${encodeURIComponent(key)}`), { user: 'alice' })
+        expect(redirected.status).toBe(302)
+        for (const url of [posted.body.url as string, redirected.headers.get('location')!]) {
+          expect(url).toMatch(/[?&]response-content-disposition=attachment/)
+          const res = await fetch(url)
+          expect(res.status).toBe(200)
+          expect(res.headers.get('content-disposition')).toMatch(/^attachment/i)
+          expect(await res.text()).toBe(`content of ${filename}`)
+        }
+      },
+    )
 
     it('presigns the download of an image/png without a forced disposition', async () => {
       const key = await stored('photo.png', 'image/png')
@@ -304,21 +381,38 @@ describeRgw('issue 9 hardening against RGW', () => {
       return { key, done: await call(at('/scan/complete'), { user: 'alice', body: { token } }) }
     }
     async function refusedMultipart() {
-      const created = await call(at('/scan/create'), { user: 'alice', body: { filename: 'eicar.bin', contentType: 'application/octet-stream', size: 2000 } })
+      const created = await call(at('/scan/create'), {
+        user: 'alice',
+        body: { filename: 'eicar.bin', contentType: 'application/octet-stream', size: 2000 },
+      })
       expect(created.body.strategy).toBe('multipart')
       const { parts } = (await call(at('/scan/sign-parts'), { user: 'alice', body: { token: created.body.token, partNumbers: [1] } })).body
       const put = await putRaw(parts[0].url, { headers: parts[0].headers, body: 'v'.repeat(2000) })
       expect(put.status).toBe(200)
-      const done = await call(at('/scan/complete'), { user: 'alice', body: { token: created.body.token, parts: [{ partNumber: 1, etag: put.headers.get('etag') }] } })
+      const done = await call(at('/scan/complete'), {
+        user: 'alice',
+        body: { token: created.body.token, parts: [{ partNumber: 1, etag: put.headers.get('etag') }] },
+      })
       return { key: created.body.key as string, done }
     }
     async function refusedUppy() {
-      const { key, uploadId } = (await call(at('/scan/s3/multipart'), { user: 'alice', body: { filename: 'eicar.bin', type: 'application/octet-stream', metadata: {} } })).body
+      const { key, uploadId } = (
+        await call(at('/scan/s3/multipart'), {
+          user: 'alice',
+          body: { filename: 'eicar.bin', type: 'application/octet-stream', metadata: {} },
+        })
+      ).body
       const path = `/scan/s3/multipart/${encodeURIComponent(uploadId)}`
       const q = `?key=${encodeURIComponent(key)}`
       const put = await putRaw((await call(at(`${path}/1${q}`), { user: 'alice' })).body.url, { body: 'infected' })
       expect(put.status).toBe(200)
-      return { key: key as string, done: await call(at(`${path}/complete${q}`), { user: 'alice', body: { parts: [{ PartNumber: 1, ETag: put.headers.get('etag') }] } }) }
+      return {
+        key: key as string,
+        done: await call(at(`${path}/complete${q}`), {
+          user: 'alice',
+          body: { parts: [{ PartNumber: 1, ETag: put.headers.get('etag') }] },
+        }),
+      }
     }
 
     it.each([
@@ -351,20 +445,26 @@ describeRgw('issue 9 hardening against RGW', () => {
       [429, 'slow down', '/create'],
       [404, 'No such file.', '/download'],
       [429, 'slow down', '/download'],
-    ])('answers a thrown { status: %i, expose: true } with that status and its message as JSON (%s, %s)', async (status, message, route) => {
-      const body = route === '/create' ? { filename: 'a.txt', contentType: 'text/plain', size: 1 } : { key: 'some/key.txt' }
-      const res = await call(at(`/auth${route}`), { headers: { 'x-fail': String(status), 'x-message': message }, body })
-      expect(res.status).toBe(status)
-      expect(res.headers.get('content-type')).toMatch(/^application\/json/)
-      expect(res.body).toEqual({ code: expect.any(String), message })
-      expect(hostErrors).toEqual([])
-    })
+    ])(
+      'answers a thrown { status: %i, expose: true } with that status and its message as JSON (%s, %s)',
+      async (status, message, route) => {
+        const body = route === '/create' ? { filename: 'a.txt', contentType: 'text/plain', size: 1 } : { key: 'some/key.txt' }
+        const res = await call(at(`/auth${route}`), { headers: { 'x-fail': String(status), 'x-message': message }, body })
+        expect(res.status).toBe(status)
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+        expect(res.body).toEqual({ code: expect.any(String), message })
+        expect(hostErrors).toEqual([])
+      },
+    )
 
     /** The error the host saw is the one authorize threw, or carries it as `cause`. */
     const sawThrown = () => hostErrors.some((e) => e === thrownByAuthorize || (e as { cause?: unknown })?.cause === thrownByAuthorize)
 
     it('passes a TypeError thrown by authorize to the host error handler, never a 403 (create)', async () => {
-      const res = await call(at('/auth/create'), { headers: { 'x-fail': 'crash' }, body: { filename: 'a.txt', contentType: 'text/plain', size: 1 } })
+      const res = await call(at('/auth/create'), {
+        headers: { 'x-fail': 'crash' },
+        body: { filename: 'a.txt', contentType: 'text/plain', size: 1 },
+      })
       expect(res.status).not.toBe(403)
       expect(res.body.code).toBe('host_error')
       expect(thrownByAuthorize).toBeInstanceOf(TypeError)

@@ -39,7 +39,10 @@ describeRgw('RGW test harness', () => {
 
   it('answers a browser preflight like S3', async () => {
     const preflight = (method: string, headers: Record<string, string>) =>
-      putRaw(`${RGW_ENDPOINT}/${t.bucket}/some/key`, { method: 'OPTIONS', headers: { 'access-control-request-method': method, ...headers } })
+      putRaw(`${RGW_ENDPOINT}/${t.bucket}/some/key`, {
+        method: 'OPTIONS',
+        headers: { 'access-control-request-method': method, ...headers },
+      })
     const origin = 'http://app.example.test'
 
     const ok = await preflight('PUT', { origin, 'access-control-request-headers': 'content-type' })
@@ -59,9 +62,13 @@ describeRgw('RGW test harness', () => {
 
   it('enforces signed content-length and content-type on a presigned PUT', async () => {
     const key = 'signed/length.txt'
-    const url = await getSignedUrl(t.client, new PutObjectCommand({ Bucket: t.bucket, Key: key, ContentLength: 3, ContentType: 'text/plain' }), {
-      signableHeaders: new Set(['content-type', 'content-length']),
-    })
+    const url = await getSignedUrl(
+      t.client,
+      new PutObjectCommand({ Bucket: t.bucket, Key: key, ContentLength: 3, ContentType: 'text/plain' }),
+      {
+        signableHeaders: new Set(['content-type', 'content-length']),
+      },
+    )
     // The client config keeps the SDK's default CRC32 of an empty body out of the URL.
     expect(url).not.toMatch(/x-amz-(sdk-)?checksum/i)
     expect(new URL(url).searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-type;host')

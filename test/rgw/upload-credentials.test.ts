@@ -67,10 +67,12 @@ describeRgw('unsigned x-amz-* headers on RGW 16 and a write-only signer (issue 9
   const signedBy = (client: S3Client) => ({
     put: (key: string, bucket = t.bucket) => getSignedUrl(client, new PutObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: 600 }),
     part: (key: string, uploadId: string, partNumber: number) =>
-      getSignedUrl(client, new UploadPartCommand({ Bucket: t.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }), { expiresIn: 600 }),
+      getSignedUrl(client, new UploadPartCommand({ Bucket: t.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }), {
+        expiresIn: 600,
+      }),
   })
   const read = async (key: string, bucket = t.bucket) =>
-    (await (await t.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString())
+    await (await t.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString()
   const exists = (key: string, bucket = t.bucket) =>
     t.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(
       () => true,
@@ -109,7 +111,12 @@ describeRgw('unsigned x-amz-* headers on RGW 16 and a write-only signer (issue 9
     it('with x-amz-metadata-directive: REPLACE, gives the copy the metadata and type the URL signed, so a tag check cannot tell it from an upload (RGW: 200)', async () => {
       const url = await getSignedUrl(
         app,
-        new PutObjectCommand({ Bucket: t.bucket, Key: 'mine/a-tagged.txt', ContentType: 'text/plain', Metadata: { 'presign-nonce': 'sealed-tag' } }),
+        new PutObjectCommand({
+          Bucket: t.bucket,
+          Key: 'mine/a-tagged.txt',
+          ContentType: 'text/plain',
+          Metadata: { 'presign-nonce': 'sealed-tag' },
+        }),
         { expiresIn: 600, unhoistableHeaders: new Set(['x-amz-meta-presign-nonce']) },
       )
       const res = await putRaw(url, {
@@ -151,7 +158,12 @@ describeRgw('unsigned x-amz-* headers on RGW 16 and a write-only signer (issue 9
       expect(res.text).toContain('<CopyPartResult')
       const etag = /<ETag>([^<]+)<\/ETag>/.exec(res.text)![1]!
       await t.client.send(
-        new CompleteMultipartUploadCommand({ Bucket: t.bucket, Key: key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: etag }] } }),
+        new CompleteMultipartUploadCommand({
+          Bucket: t.bucket,
+          Key: key,
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: etag }] },
+        }),
       )
       expect(await read(key)).toBe(SECRET)
     })
@@ -160,7 +172,10 @@ describeRgw('unsigned x-amz-* headers on RGW 16 and a write-only signer (issue 9
   describe('the defence: the same URLs signed by a user that may only s3:PutObject on mine/*', () => {
     it('sets a bucket policy that keeps the app in charge and grants the uploader PutObject on the prefix only', () => {
       const statements = JSON.parse(policy).Statement as Array<{ Sid: string; Action: string[]; Resource: string[] }>
-      expect(statements.find((s) => s.Sid === 'UploaderPutOnly')).toMatchObject({ Action: ['s3:PutObject'], Resource: [`arn:aws:s3:::${t.bucket}/mine/*`] })
+      expect(statements.find((s) => s.Sid === 'UploaderPutOnly')).toMatchObject({
+        Action: ['s3:PutObject'],
+        Resource: [`arn:aws:s3:::${t.bucket}/mine/*`],
+      })
     })
 
     it('accepts a normal presigned PUT (200), which the app then reads, HEADs and deletes', async () => {
@@ -190,7 +205,9 @@ describeRgw('unsigned x-amz-* headers on RGW 16 and a write-only signer (issue 9
     it('refuses UploadPartCopy with 403 AccessDenied, while its normal part upload (200) completes', async () => {
       const key = 'mine/f.bin'
       const { UploadId } = await t.client.send(new CreateMultipartUploadCommand({ Bucket: t.bucket, Key: key }))
-      const copy = await putRaw(await signedBy(uploader).part(key, UploadId!, 2), { headers: { 'x-amz-copy-source': `/${t.bucket}/${SECRET_KEY}` } })
+      const copy = await putRaw(await signedBy(uploader).part(key, UploadId!, 2), {
+        headers: { 'x-amz-copy-source': `/${t.bucket}/${SECRET_KEY}` },
+      })
       expect([copy.status, s3ErrorCode(copy.text)]).toEqual([403, 'AccessDenied'])
       const part = await putRaw(await signedBy(uploader).part(key, UploadId!, 1), { body: bytes(5 * MiB) })
       expect(part.status).toBe(200)
@@ -213,7 +230,9 @@ describeRgw('unsigned x-amz-* headers on RGW 16 and a write-only signer (issue 9
     it('refuses GET and DELETE presigned with the uploader keys with 403 AccessDenied', async () => {
       const get = await putRaw(await getSignedUrl(uploader, new GetObjectCommand({ Bucket: t.bucket, Key: SECRET_KEY })), { method: 'GET' })
       expect([get.status, s3ErrorCode(get.text)]).toEqual([403, 'AccessDenied'])
-      const del = await putRaw(await getSignedUrl(uploader, new DeleteObjectCommand({ Bucket: t.bucket, Key: SECRET_KEY })), { method: 'DELETE' })
+      const del = await putRaw(await getSignedUrl(uploader, new DeleteObjectCommand({ Bucket: t.bucket, Key: SECRET_KEY })), {
+        method: 'DELETE',
+      })
       expect([del.status, s3ErrorCode(del.text)]).toEqual([403, 'AccessDenied'])
       expect(await read(SECRET_KEY)).toBe(SECRET)
     })
@@ -226,7 +245,12 @@ describeRgw('unsigned x-amz-* headers on RGW 16 and a write-only signer (issue 9
     })
 
     it('accepts a POST policy signed by the uploader (204) and ignores an x-amz-copy-source header on it', async () => {
-      const post = await createPresignedPost(uploader, { Bucket: t.bucket, Key: 'mine/h.txt', Conditions: [['content-length-range', 0, 100]], Expires: 600 })
+      const post = await createPresignedPost(uploader, {
+        Bucket: t.bucket,
+        Key: 'mine/h.txt',
+        Conditions: [['content-length-range', 0, 100]],
+        Expires: 600,
+      })
       const form = new FormData()
       for (const [name, value] of Object.entries(post.fields)) form.append(name, value)
       form.append('file', new Blob(['posted bytes']))
@@ -246,7 +270,9 @@ describeRgw('unsigned x-amz-* headers on RGW 16 and a write-only signer (issue 9
       const shielded = await createTestBucket('upload-creds-ipa')
       try {
         await grantUploaderPutOnly(shielded.bucket, 'mine/')
-        await shielded.client.send(new PutPublicAccessBlockCommand({ Bucket: shielded.bucket, PublicAccessBlockConfiguration: { IgnorePublicAcls: true } }))
+        await shielded.client.send(
+          new PutPublicAccessBlockCommand({ Bucket: shielded.bucket, PublicAccessBlockConfiguration: { IgnorePublicAcls: true } }),
+        )
         for (const [key, headers] of [
           ['mine/acl.txt', { 'x-amz-acl': 'public-read' }],
           ['mine/grant.txt', { 'x-amz-grant-read': ANYONE }],
@@ -262,11 +288,15 @@ describeRgw('unsigned x-amz-* headers on RGW 16 and a write-only signer (issue 9
     })
 
     it('refuses a public ACL once x-amz-acl: bucket-owner-full-control is a signed header (replaced: 403 SignatureDoesNotMatch; a grant added: 400 InvalidRequest)', async () => {
-      const url = await getSignedUrl(uploader, new PutObjectCommand({ Bucket: t.bucket, Key: 'mine/j.txt', ACL: 'bucket-owner-full-control' }), {
-        expiresIn: 600,
-        // the presigner would otherwise move it to the query string, where it signs nothing about the header
-        unhoistableHeaders: new Set(['x-amz-acl']),
-      })
+      const url = await getSignedUrl(
+        uploader,
+        new PutObjectCommand({ Bucket: t.bucket, Key: 'mine/j.txt', ACL: 'bucket-owner-full-control' }),
+        {
+          expiresIn: 600,
+          // the presigner would otherwise move it to the query string, where it signs nothing about the header
+          unhoistableHeaders: new Set(['x-amz-acl']),
+        },
+      )
       const replaced = await putRaw(url, { headers: { 'x-amz-acl': 'public-read' }, body: 'j' })
       expect([replaced.status, s3ErrorCode(replaced.text)]).toEqual([403, 'SignatureDoesNotMatch'])
       const granted = await putRaw(url, { headers: { 'x-amz-acl': 'bucket-owner-full-control', 'x-amz-grant-read': ANYONE }, body: 'j' })
@@ -334,7 +364,9 @@ describeRgw('createPresigner with uploadCredentials on RGW 16', () => {
       body: bytes(SECRET.length),
     })
     expect([res.status, s3ErrorCode(res.text)]).toEqual([403, 'AccessDenied'])
-    await expect(t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: created.key }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
+    await expect(t.client.send(new HeadObjectCommand({ Bucket: t.bucket, Key: created.key }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 404 },
+    })
     await expect(presigner.complete({ token: created.token }, alice)).rejects.toMatchObject({ code: 'verification_failed' })
   })
 
@@ -346,7 +378,10 @@ describeRgw('createPresigner with uploadCredentials on RGW 16', () => {
     const { parts } = await presigner.signParts({ token: created.token, partNumbers: [1, 2] }, alice)
     for (const part of parts) expect(signingKeyOf(part.url)).toBe(rgwUploaderCredentials().accessKeyId)
     const [one, two] = parts as [(typeof parts)[number], (typeof parts)[number]]
-    const copy = await putRaw(one.url, { headers: { ...one.headers, 'x-amz-copy-source': `/${t.bucket}/${SECRET_KEY}` }, body: bytes(5 * MiB) })
+    const copy = await putRaw(one.url, {
+      headers: { ...one.headers, 'x-amz-copy-source': `/${t.bucket}/${SECRET_KEY}` },
+      body: bytes(5 * MiB),
+    })
     expect([copy.status, s3ErrorCode(copy.text)]).toEqual([403, 'AccessDenied'])
     const etags: string[] = []
     for (const [part, body] of [

@@ -1,7 +1,17 @@
 import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig, UploadPartCommand } from '@aws-sdk/client-s3'
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
-import { type Operation, type PartToSign, type PostToSign, type PutToSign, getObject, postFields, putObject, signedHeaders, uploadPart } from './operations'
+import {
+  type Operation,
+  type PartToSign,
+  type PostToSign,
+  type PutToSign,
+  getObject,
+  postFields,
+  putObject,
+  signedHeaders,
+  uploadPart,
+} from './operations'
 import type { Signer } from './signer'
 
 /**
@@ -68,7 +78,11 @@ export function createSdkSigner(bucket: string, config: S3ClientConfig, client =
     },
 
     getObject(input, expiresIn, signingDate) {
-      const command = new GetObjectCommand({ Bucket: bucket, Key: input.key, ...(input.disposition ? { ResponseContentDisposition: input.disposition } : {}) })
+      const command = new GetObjectCommand({
+        Bucket: bucket,
+        Key: input.key,
+        ...(input.disposition ? { ResponseContentDisposition: input.disposition } : {}),
+      })
       return presign(command, getObject(input), expiresIn, signingDate)
     },
 

@@ -1,5 +1,15 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
-import { type GetToSign, type Operation, type PartToSign, type PostToSign, type PutToSign, getObject, putObject, signedHeaders, uploadPart } from './operations'
+import {
+  type GetToSign,
+  type Operation,
+  type PartToSign,
+  type PostToSign,
+  type PutToSign,
+  getObject,
+  putObject,
+  signedHeaders,
+  uploadPart,
+} from './operations'
 import { createSdkSigner } from './sdk-signer'
 import { type Credentials, createQuerySigner, encodeKey } from './sigv4-query'
 
