@@ -5,7 +5,7 @@ import type { UploadToken } from './token'
 
 /** The id tokens and tags are bound to: the identity's, or null for an anonymous caller. */
 export function identityIdOf(identity: Identity | true): string | null {
-  return identity === true ? null : identity.id
+  return identity === true ? null : String(identity.id)
 }
 
 /** Asks `authorize`: `false` is a 403; a thrown refusal keeps its 4xx status; a crash is rethrown. */
@@ -17,7 +17,7 @@ export async function authorize<Req, Id extends Identity>(
 ): Promise<Id | true> {
   let verdict: Id | boolean
   try {
-    verdict = await core.config.authorize({ action, request, ...extra })
+    verdict = await core.config.authorize({ action, request, ...extra, ...(core.config.route ? { route: core.config.route } : {}) })
   } catch (error) {
     // A refusal keeps its status; a crash goes on to the host's error handler.
     throw refusalFrom(error) ?? error
@@ -26,8 +26,9 @@ export async function authorize<Req, Id extends Identity>(
   if (verdict === false || verdict === undefined || verdict === null) {
     throw new PresignError('forbidden', 'You are not allowed to do this.')
   }
-  if (typeof verdict !== 'object' || typeof verdict.id !== 'string' || verdict.id.length === 0) {
-    throw new TypeError('[s3-presign-middleware] `authorize` must return `{ id: string, ... }`, `true` or `false`.')
+  const id = typeof verdict === 'object' ? verdict.id : undefined
+  if (!((typeof id === 'string' && id.length > 0) || (typeof id === 'number' && Number.isFinite(id)))) {
+    throw new TypeError('[s3-presign-middleware] `authorize` must return `{ id: string | number, ... }`, `true` or `false`.')
   }
   return verdict
 }

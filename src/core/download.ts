@@ -1,22 +1,53 @@
 import type { DownloadResponse } from '../wire'
 import { authorize } from './auth'
-import { asObject } from './input'
+import { rulesFor } from './config'
 import { PresignError } from './errors'
+import { asObject } from './input'
 import { assertValidKey, isScriptCapable } from './keys'
 import type { Core } from './presigner'
 import { expiresAt } from './start'
 
+/** Downloads and deletes: an existing object, named by its key, once `authorize` allows it. */
+
+/** The rules for an action on an existing key: `bucket`, `keyPrefix` and `expiresIn` (no file). */
+function rulesAt<Req>(core: Core<Req>, request: Req, identity: Parameters<typeof rulesFor>[1]['identity']) {
+  return rulesFor(core.config, { request, identity, file: undefined, route: core.config.route })
+}
+
 /** `POST /download` (and `GET /download?key=`): a presigned GET once `authorize` allows the key and the object exists. */
 export async function download<Req>(core: Core<Req>, body: unknown, request: Req): Promise<DownloadResponse> {
-  const { expiresIn } = core.config
   const key = asObject(body).key
   assertValidKey(key)
-  await authorize(core, 'download', request, { key })
+  const identity = await authorize(core, 'download', request, { key })
+  const { bucket, expiresIn } = await rulesAt(core, request, identity)
+  const { storage, signer } = core.at(bucket)
   // A type a browser can run (HTML, SVG, XML, JavaScript) is served as an attachment: opened
   // from the bucket's origin inline it would be stored XSS (SPEC §5.13). So is an object of no type.
-  const object = await core.storage.head(key)
+  const object = await storage.head(key)
   if (!object) throw new PresignError('not_found', 'There is no file at this key.')
   const inline = object.contentType !== undefined && !isScriptCapable(object.contentType)
-  const url = await core.signer.getObject({ key, ...(inline ? {} : { disposition: 'attachment' }) }, expiresIn)
+  const url = await signer.getObject({ key, ...(inline ? {} : { disposition: 'attachment' }) }, expiresIn)
   return { url, expiresAt: expiresAt(expiresIn) }
+}
+
+/** `POST /delete`: removes the object once `authorize` allows `delete` for that key, within the route's key space. */
+export async function deleteObject<Req>(core: Core<Req>, body: unknown, request: Req): Promise<Record<string, never>> {
+  const key = asObject(body).key
+  assertValidKey(key)
+  const identity = await authorize(core, 'delete', request, { key })
+  await removeIn(core, key, await rulesAt(core, request, identity))
+  return {}
+}
+
+/** `presigner.delete(key)`: server code decides, so no `authorize`; the key space still holds. */
+export async function removeObject<Req>(core: Core<Req>, key: string, request: Req): Promise<void> {
+  assertValidKey(key)
+  await removeIn(core, key, await rulesAt(core, request, true))
+}
+
+async function removeIn(core: Core, key: string, rules: { bucket: string; keyPrefix: string }) {
+  if (!key.startsWith(rules.keyPrefix)) {
+    throw new PresignError('forbidden', 'This key is outside the files this route manages.')
+  }
+  await core.at(rules.bucket).storage.delete(key)
 }

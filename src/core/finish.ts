@@ -52,15 +52,18 @@ export function judgeObject(object: StoredObject, expected: Expected): string | 
  */
 export async function runOnComplete<Req, Result>(
   core: Core<Req, any, Result>,
-  key: string,
+  { bucket, key }: { bucket: string; key: string },
   object: StoredObject,
   from: Pick<CompleteContext<Req, any>, 'source' | 'request' | 'identity'>,
 ): Promise<Result> {
   const hook = core.config.onComplete
   if (!hook) return null as Result
+  const { route } = core.config
   const context = {
     ...from,
     key,
+    bucket,
+    ...(route ? { route } : {}),
     size: object.size,
     contentType: object.contentType ?? '',
     etag: object.etag,
@@ -69,7 +72,7 @@ export async function runOnComplete<Req, Result>(
   try {
     return ((await hook(context)) ?? null) as Result
   } catch (error) {
-    if (isPresignError(error)) await core.storage.delete(key)
+    if (isPresignError(error)) await core.at(bucket).storage.delete(key)
     throw error
   }
 }
@@ -81,19 +84,19 @@ export async function runOnComplete<Req, Result>(
  */
 async function verifyUpload(core: Core, upload: UploadToken, size: number | undefined): Promise<StoredObject> {
   const checksum = upload.checksum && !upload.uploadId ? upload.checksum : undefined
-  const object = await core.storage.head(upload.key, { checksum: checksum !== undefined })
+  const object = await core.at(upload.bucket).storage.head(upload.key, { checksum: checksum !== undefined })
   if (!object) throw new PresignError('verification_failed', 'The file has not been uploaded to storage.')
   if (object.metadata[OBJECT_TAG_METADATA] !== upload.tag) {
     throw new PresignError('verification_failed', 'The object at this key was not written by this upload.')
   }
   const problem = judgeObject(object, {
-    maxFileSize: core.config.maxFileSize,
+    maxFileSize: upload.maxFileSize,
     ...(size === undefined ? {} : { size }),
     contentType: upload.contentType,
     ...(checksum ? { checksum } : {}),
   })
   if (problem) {
-    await core.storage.delete(upload.key)
+    await core.at(upload.bucket).storage.delete(upload.key)
     throw new PresignError('verification_failed', `${problem} It was removed.`)
   }
   return object
@@ -109,7 +112,7 @@ export async function finishUpload<Req, Result>(
 ): Promise<CompleteResponse<Result>> {
   const size = upload.uploadId ? await finishMultipart(core, upload, clientParts) : upload.size
   const object = await verifyUpload(core, upload, size)
-  const result = await runOnComplete(core, upload.key, object, { source: 'complete', request, identity })
+  const result = await runOnComplete(core, upload, object, { source: 'complete', request, identity })
   return { key: upload.key, size: object.size, contentType: upload.contentType, etag: object.etag, result }
 }
 
@@ -123,7 +126,7 @@ export async function complete<Req, Result>(core: Core<Req, any, Result>, body: 
 /** `POST /abort`: cancels a multipart upload (idempotent); a single upload has nothing to cancel. */
 export async function abort<Req>(core: Core<Req>, body: unknown, request: Req): Promise<Record<string, never>> {
   const { upload } = await resumeUpload(core, 'abort', asObject(body).token, request)
-  if (upload.uploadId) await core.storage.abortMultipart(upload.key, upload.uploadId)
+  if (upload.uploadId) await core.at(upload.bucket).storage.abortMultipart(upload.key, upload.uploadId)
   return {}
 }
 
@@ -154,9 +157,9 @@ async function finishMultipart(core: Core, upload: UploadToken, clientParts?: un
   }
   parts.sort((a, b) => a.partNumber - b.partNumber)
   const total = parts.reduce((sum, p) => sum + p.size, 0)
-  const limit = upload.size !== undefined ? Math.min(upload.size, core.config.maxFileSize) : core.config.maxFileSize
+  const limit = upload.size !== undefined ? Math.min(upload.size, upload.maxFileSize) : upload.maxFileSize
   if (total > limit) {
-    await core.storage.abortMultipart(upload.key, uploadId)
+    await core.at(upload.bucket).storage.abortMultipart(upload.key, uploadId)
     throw new PresignError(
       'file_too_large',
       `The uploaded parts add up to ${formatBytes(total)}, over the limit of ${formatBytes(limit)}; the upload was aborted.`,
@@ -180,23 +183,23 @@ async function finishMultipart(core: Core, upload: UploadToken, clientParts?: un
  * HEAD and the completion is not caught on such a store; AWS enforces the condition itself.)
  */
 async function completeOnS3(core: Core, upload: UploadToken, uploadId: string, parts: StoredPart[]) {
-  const { overwrite } = core.config
+  const { overwrite } = upload
   if (!overwrite) {
-    const existing = await core.storage.head(upload.key)
+    const existing = await core.at(upload.bucket).storage.head(upload.key)
     if (existing && existing.metadata[OBJECT_TAG_METADATA] !== upload.tag) {
-      await core.storage.abortMultipart(upload.key, uploadId)
+      await core.at(upload.bucket).storage.abortMultipart(upload.key, uploadId)
       throw alreadyExists()
     }
   }
-  const outcome = await core.storage.completeMultipart(upload.key, uploadId, parts, !overwrite)
+  const outcome = await core.at(upload.bucket).storage.completeMultipart(upload.key, uploadId, parts, !overwrite)
   if (outcome === 'exists') {
-    await core.storage.abortMultipart(upload.key, uploadId)
+    await core.at(upload.bucket).storage.abortMultipart(upload.key, uploadId)
     throw alreadyExists()
   }
   if (outcome === 'bad-parts') {
     // Parts S3 will never accept (every part but the last must be at least 5 MiB): the upload
     // cannot finish, so nothing is left behind.
-    await core.storage.abortMultipart(upload.key, uploadId)
+    await core.at(upload.bucket).storage.abortMultipart(upload.key, uploadId)
     throw new PresignError(
       'verification_failed',
       'Storage refused the parts (every part but the last must be at least 5 MiB); the upload was aborted.',

@@ -1,13 +1,15 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 
-/** What `authorize` returns for a known caller: tokens are bound to `id`. */
+/**
+ * What `authorize` returns for a known caller: tokens are bound to `id` (a number is bound as its
+ * decimal string). Any interface with an `id` fits, e.g. Passport's `Express.User`.
+ */
 export interface Identity {
-  id: string
-  [key: string]: unknown
+  id: string | number
 }
 
 /** The actions `authorize` is asked about. Signing and listing parts count as `upload`. */
-export type Action = 'upload' | 'download' | 'complete' | 'abort'
+export type Action = 'upload' | 'download' | 'delete' | 'complete' | 'abort'
 
 /** The file a caller wants to upload, as declared in `create` (or Uppy's routes). */
 export interface FileInfo {
@@ -30,13 +32,36 @@ export interface AuthorizeContext<Req = unknown> {
   file?: FileInfo
   /** The object key, for every action but the start of an upload. */
   key?: string
+  /** The name of the upload route (with `routes`). */
+  route?: string
 }
 
 export interface KeyForContext<Req = unknown, Id extends Identity = Identity> {
   request: Req
   identity: Id | true
   file: FileInfo
+  /** The name of the upload route (with `routes`). */
+  route?: string
 }
+
+/**
+ * What a rule given as a function sees: the request, who asks, and for a new upload the file.
+ * `file` is undefined for downloads and deletes (only `bucket` and `keyPrefix` are asked there).
+ */
+export interface RuleContext<Req = unknown, Id extends Identity = Identity> {
+  request: Req
+  identity: Id | true
+  file: FileInfo | undefined
+  /** The name of the upload route (with `routes`). */
+  route: string | undefined
+}
+
+/**
+ * A rule: a value, or a function of the request (sync or async), e.g. a bucket per tenant or a
+ * size limit per plan. What it returned when an upload was created is sealed into its token and
+ * binds every later step of that upload.
+ */
+export type Rule<T, Req = unknown, Id extends Identity = Identity> = T | ((ctx: RuleContext<Req, Id>) => T | Promise<T>)
 
 /** What `onComplete` sees of the verified object, whichever way the upload finished. */
 interface CompletedObject {
@@ -47,6 +72,10 @@ interface CompletedObject {
   etag: string
   /** The object's user metadata (without the package's own tag). */
   metadata: Record<string, string>
+  /** The bucket it is in (a `bucket` rule may choose one per request). */
+  bucket: string
+  /** The name of the upload route (with `routes`). */
+  route?: string
 }
 
 /**
@@ -61,10 +90,11 @@ export type CompleteContext<Req = unknown, Id extends Identity = Identity> = Com
 /** The options of `createPresigner` and of every adapter. */
 export interface PresignOptions<Req = unknown, Id extends Identity = Identity, Result = unknown> {
   /**
-   * The bucket that receives uploads.
+   * The bucket that receives uploads, or a function of the request (a bucket per tenant).
    * @example 'my-app-uploads'
+   * @example ({ identity }) => `tenant-${identity === true ? 'public' : identity.tenant}`
    */
-  bucket: string
+  bucket: Rule<string, Req, Id>
   /**
    * The bucket's region.
    * @default the SDK's usual sources (AWS_REGION, profile), or the `region` of `s3`
@@ -103,29 +133,32 @@ export interface PresignOptions<Req = unknown, Id extends Identity = Identity, R
    * Prefix of default keys (a trailing `/` is added when missing).
    * @default ''
    */
-  keyPrefix?: string
+  keyPrefix?: Rule<string, Req, Id>
   /**
-   * Largest accepted file, in bytes; S3 itself enforces it (signed Content-Length).
-   * @default 5 GiB for single uploads, S3's object limit with multipart
+   * Largest accepted file, in bytes; S3 itself enforces it (signed Content-Length). A function
+   * gives a limit per request (per plan).
+   * @default S3's object limit (10,000 parts of 5 GiB)
+   * @example ({ identity }) => (identity !== true && identity.plan === 'pro' ? 5e9 : 50e6)
    */
-  maxFileSize?: number
+  maxFileSize?: Rule<number, Req, Id>
   /**
-   * Accepted media types, with wildcards; enforced by signing Content-Type.
+   * Accepted media types, with wildcards; enforced by signing Content-Type. A wildcard never
+   * admits a script-capable type (`image/svg+xml`, `text/html`): list those exactly.
    * @default any
    * @example ['image/*', 'application/pdf']
    */
-  allowedContentTypes?: readonly string[]
+  allowedContentTypes?: Rule<readonly string[], Req, Id>
   /**
    * Seconds a presigned URL lives, at most 604,800 (7 days).
    * @default 600
    */
-  expiresIn?: number
+  expiresIn?: Rule<number, Req, Id>
   /**
    * Allow an upload to replace an existing object. When false, uploads carry
    * `If-None-Match: *` and S3 refuses to replace.
    * @default false
    */
-  overwrite?: boolean
+  overwrite?: Rule<boolean, Req, Id>
   /**
    * When uploads go multipart, and in what part size.
    * @default { threshold: 100 MiB, partSize: max(5 MiB, size / 10,000 rounded up to 1 MiB) }
@@ -152,4 +185,17 @@ export interface PresignOptions<Req = unknown, Id extends Identity = Identity, R
    * @default 86400 (24 hours)
    */
   tokenExpiresIn?: number
+  /**
+   * Named upload kinds, each with its own rules and hooks; unset options come from the top level.
+   * Every route then lives under `/<name>/` (`/avatar/create`, `/avatar/s3/multipart`, ...): point
+   * Uppy's or the client's `endpoint` at `<mount>/<name>`. A token of one route is refused by
+   * every other.
+   * @example { avatar: { allowedContentTypes: ['image/*'], maxFileSize: 5_000_000 }, document: { allowedContentTypes: ['application/pdf'] } }
+   */
+  routes?: Record<string, RouteOptions<Req, Id, Result>>
 }
+
+/** The options of one named route: any option but `secret` and `routes`. */
+export type RouteOptions<Req = unknown, Id extends Identity = Identity, Result = unknown> = Partial<
+  Omit<PresignOptions<Req, Id, Result>, 'secret' | 'routes'>
+>

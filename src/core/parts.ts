@@ -17,9 +17,9 @@ export function uploadIdOf(upload: UploadToken): string {
 }
 
 /** The highest part number this upload may sign: S3 itself then refuses any other. */
-export function partLimit(core: Core, upload: UploadToken): number {
+export function partLimit(upload: UploadToken): number {
   if (upload.size !== undefined && upload.partSize) return partCountFor(upload.size, upload.partSize)
-  return Math.min(MAX_PARTS, Math.max(1, Math.ceil(core.config.maxFileSize / MIN_PART_SIZE)))
+  return Math.min(MAX_PARTS, Math.max(1, Math.ceil(upload.maxFileSize / MIN_PART_SIZE)))
 }
 
 /** Part `partNumber` to sign, after checking it is one this upload may have. */
@@ -34,7 +34,7 @@ function partToSign(upload: UploadToken, limit: number, partNumber: unknown, che
 
 /** One part URL; with a declared size its exact length is signed, so S3 refuses more. */
 export function signPart(core: Core, upload: UploadToken, partNumber: number) {
-  return core.uploadSigner.uploadPart(partToSign(upload, partLimit(core, upload), partNumber), core.config.expiresIn)
+  return core.at(upload.bucket).uploadSigner.uploadPart(partToSign(upload, partLimit(upload), partNumber), upload.expiresIn)
 }
 
 /** `POST /sign-parts` */
@@ -52,15 +52,15 @@ export async function signParts<Req>(core: Core<Req>, body: unknown, request: Re
     throw badRequest(`Sign at most ${MAX_SIGN_BATCH} parts per request; ask again for the rest.`)
   }
   const checksums = input.checksums === undefined ? {} : asObject(input.checksums)
-  const limit = partLimit(core, upload)
+  const limit = partLimit(upload)
   const inputs = numbers.map((n) => partToSign(upload, limit, n, asChecksum(checksums[String(n)], `checksums.${String(n)}`)))
-  const signed = await core.uploadSigner.uploadParts(inputs, core.config.expiresIn)
+  const signed = await core.at(upload.bucket).uploadSigner.uploadParts(inputs, upload.expiresIn)
   return { parts: signed.map(({ url, headers }, i) => ({ partNumber: inputs[i]!.partNumber, url, headers })) }
 }
 
 /** Every part S3 holds for the upload; 404 when the upload is gone. */
 export async function partsOnS3(core: Core, upload: UploadToken): Promise<StoredPart[] | 'unsupported'> {
-  const parts = await core.storage.listParts(upload.key, uploadIdOf(upload))
+  const parts = await core.at(upload.bucket).storage.listParts(upload.key, uploadIdOf(upload))
   if (parts === undefined) throw new PresignError('upload_not_found', 'This upload no longer exists on storage (completed or aborted).')
   return parts
 }

@@ -1,5 +1,5 @@
 import type { ErrorBody } from '../wire'
-import { download } from './download'
+import { deleteObject, download } from './download'
 import { PresignError, isPresignError } from './errors'
 import { abort, complete } from './finish'
 import { listParts, signParts } from './parts'
@@ -54,6 +54,7 @@ export function createHandler<Req>(core: Core<Req>) {
     ['/list-parts', { POST: post(listParts) }],
     ['/complete', { POST: post(complete) }],
     ['/abort', { POST: post(abort) }],
+    ['/delete', { POST: post(deleteObject) }],
     [
       '/download',
       {

@@ -74,40 +74,58 @@ export interface S3EventOutcome<Result = unknown> {
 
 /**
  * Completion for clients that vanished before calling `complete`. An object counts as ours only
- * if its sealed tag opens; its size and type were enforced by S3 through the signed URL, and
- * are judged again against the options here.
+ * if its sealed tag opens for its bucket, its key and the rules of one of the presigner's routes;
+ * its size and type were enforced by S3 through the signed URL, and are judged again here.
  */
-export async function completeFromS3Event<Req, Result>(core: Core<Req, any, Result>, event: unknown): Promise<S3EventOutcome<Result>[]> {
+export async function completeFromS3Event<Req, Result>(
+  cores: readonly Core<Req, any, Result>[],
+  event: unknown,
+): Promise<S3EventOutcome<Result>[]> {
   const outcomes: S3EventOutcome<Result>[] = []
   for (const { bucket, key } of parseS3Event(event)) {
-    if (bucket === core.config.bucket) outcomes.push(await completeObject(core, key))
+    // Routes whose bucket could be this one: a fixed bucket must match; a bucket rule (a function) may be any.
+    const candidates = cores.filter(({ config }) => typeof config.rules.bucket === 'function' || config.rules.bucket === bucket)
+    if (candidates.length > 0) outcomes.push(await completeObject(candidates, bucket, key))
   }
   return outcomes
 }
 
-async function completeObject<Req, Result>(core: Core<Req, any, Result>, key: string): Promise<S3EventOutcome<Result>> {
-  const { config } = core
-  const object = await core.storage.head(key)
+async function completeObject<Req, Result>(
+  cores: readonly Core<Req, any, Result>[],
+  bucket: string,
+  key: string,
+): Promise<S3EventOutcome<Result>> {
+  // Any route's client can look: they differ only in what the tag must open under.
+  const object = await cores[0]!.at(bucket).storage.head(key)
   if (!object) return { key, status: 'ignored', reason: 'The object no longer exists.' }
-  // A tag opens only for the key and the rules it was sealed for: a copy elsewhere, or an
+  // A tag opens only for the bucket, key and rules it was sealed for: a copy elsewhere, or an
   // object of a presigner with other rules, is not ours to complete, and never ours to delete.
-  const tag = core.tags.open(object.metadata[OBJECT_TAG_METADATA], key, config.scope)
-  if (!tag)
-    return { key, status: 'ignored', reason: 'The object was not uploaded through s3-presign-middleware under these rules at this key.' }
-  const problem =
-    (keyProblem(key) ? `Its key ${keyProblem(key)}.` : undefined) ??
-    judgeObject(object, { maxFileSize: config.maxFileSize, contentType: config.typeAllowed })
-  if (problem) {
-    await core.storage.delete(key)
-    return { key, status: 'rejected', reason: `${problem} It was removed.` }
+  const tag = object.metadata[OBJECT_TAG_METADATA]
+  for (const core of cores) {
+    const content = core.tags.open(tag, { scope: core.config.scope, bucket, key })
+    if (!content) continue
+    const { staticRules } = core.config
+    const problem =
+      (keyProblem(key) ? `Its key ${keyProblem(key)}.` : undefined) ??
+      judgeObject(object, {
+        maxFileSize: content.maxFileSize,
+        // Types were signed into the upload; with static rules they are checked again here.
+        contentType: staticRules ? staticRules.typeAllowed : () => true,
+      })
+    const { storage } = core.at(bucket)
+    if (problem) {
+      await storage.delete(key)
+      return { key, status: 'rejected', reason: `${problem} It was removed.` }
+    }
+    const identity = content.identityId === null ? (true as const) : { id: content.identityId }
+    try {
+      const result = await runOnComplete(core, { bucket, key }, object, { source: 'event', request: undefined, identity })
+      return { key, status: 'completed', result }
+    } catch (error) {
+      // onComplete refused it (and it was removed); a crash goes on to the caller.
+      if (isPresignError(error)) return { key, status: 'rejected', reason: `${error.message} It was removed.` }
+      throw error
+    }
   }
-  const identity = tag.identityId === null ? (true as const) : { id: tag.identityId }
-  try {
-    const result = await runOnComplete(core, key, object, { source: 'event', request: undefined, identity })
-    return { key, status: 'completed', result }
-  } catch (error) {
-    // onComplete refused it (and it was removed); a crash goes on to the caller.
-    if (isPresignError(error)) return { key, status: 'rejected', reason: `${error.message} It was removed.` }
-    throw error
-  }
+  return { key, status: 'ignored', reason: 'The object was not uploaded through s3-presign-middleware under these rules at this key.' }
 }

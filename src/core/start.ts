@@ -1,5 +1,6 @@
 import type { CreateResponse } from '../wire'
 import { authorize, identityIdOf } from './auth'
+import { rulesFor } from './config'
 import { PresignError } from './errors'
 import { asChecksum, asContentType, asMetadata, asObject, asSize, asString } from './input'
 import { assertValidKey, defaultKey } from './keys'
@@ -22,24 +23,33 @@ function refuseOverLimit(size: number | undefined, limit: number) {
  */
 export async function begin<Req, Id extends Identity>(core: Core<Req, Id>, file: FileInfo, request: Req) {
   const { config } = core
+  const { route } = config
   const identity = await authorize(core, 'upload', request, { file })
-  refuseOverLimit(file.size, config.maxFileSize)
-  if (!config.typeAllowed(file.contentType)) {
+  const rules = await rulesFor(config, { request, identity, file, route })
+  refuseOverLimit(file.size, rules.maxFileSize)
+  if (!rules.typeAllowed(file.contentType)) {
     throw new PresignError('content_type_not_allowed', `Files of type ${file.contentType} are not allowed.`)
   }
-  const key = config.keyFor ? await config.keyFor({ request, identity, file }) : defaultKey(config.keyPrefix, file.filename)
+  const key = config.keyFor
+    ? await config.keyFor({ request, identity, file, ...(route ? { route } : {}) })
+    : defaultKey(rules.keyPrefix, file.filename)
   assertValidKey(key)
   const identityId = identityIdOf(identity)
+  const { bucket, maxFileSize, overwrite, expiresIn } = rules
   const upload: UploadToken = {
     key,
     ...(file.size === undefined ? {} : { size: file.size }),
     contentType: file.contentType,
     identityId,
-    tag: core.tags.seal(key, config.scope, identityId),
+    tag: core.tags.seal({ scope: config.scope, bucket, key }, { identityId, maxFileSize }),
     expiresAt: Math.floor(Date.now() / 1000) + config.tokenExpiresIn,
     scope: config.scope,
+    bucket,
+    maxFileSize,
+    overwrite,
+    expiresIn,
   }
-  return { identity, upload }
+  return { identity, upload, services: core.at(bucket) }
 }
 
 /** The metadata an upload writes: the user's, and our tag. */
@@ -76,19 +86,19 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req):
     }
   }
 
-  const { upload: base } = await begin(core, file, request)
-  refuseOverLimit(size, Math.min(config.maxFileSize, MAX_SINGLE_SIZE))
+  const { upload: base, services } = await begin(core, file, request)
+  refuseOverLimit(size, Math.min(base.maxFileSize, MAX_SINGLE_SIZE))
   const upload: UploadToken = { ...base, ...(checksum ? { checksum } : {}) }
-  const { url, headers } = await core.uploadSigner.putObject(
+  const { url, headers } = await services.uploadSigner.putObject(
     {
       key: upload.key,
       contentType: file.contentType,
       size,
-      ifNoneMatch: !config.overwrite,
+      ifNoneMatch: !upload.overwrite,
       metadata: metadataOf(file, upload),
       ...(checksum ? { checksum } : {}),
     },
-    config.expiresIn,
+    upload.expiresIn,
   )
   return {
     strategy: 'single',
@@ -97,15 +107,15 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req):
     method: 'PUT',
     url,
     headers,
-    expiresAt: expiresAt(config.expiresIn),
+    expiresAt: expiresAt(upload.expiresIn),
   }
 }
 
 /** Starts a multipart upload on S3 (native `create` above the threshold, and Uppy's `/s3/multipart`). */
 export async function startMultipart<Req>(core: Core<Req>, file: FileInfo, request: Req, checksum?: string) {
   const { config } = core
-  const { upload: base } = await begin(core, file, request)
-  const uploadId = await core.storage.createMultipart({
+  const { upload: base, services } = await begin(core, file, request)
+  const uploadId = await services.storage.createMultipart({
     key: base.key,
     contentType: file.contentType,
     metadata: metadataOf(file, base),
@@ -126,18 +136,18 @@ export async function startMultipart<Req>(core: Core<Req>, file: FileInfo, reque
  * (`shouldUseMultipart: () => true`) completes with `If-None-Match: *` and closes that too.
  */
 export async function startPostPolicy<Req>(core: Core<Req>, file: FileInfo, request: Req) {
-  const { config } = core
-  const { upload } = await begin(core, file, request)
-  if (!config.overwrite && config.keyFor && (await core.storage.head(upload.key))) {
+  const { upload, services } = await begin(core, file, request)
+  if (!upload.overwrite && core.config.keyFor && (await services.storage.head(upload.key))) {
     throw new PresignError('already_exists', 'A file already exists at this key; it was not replaced.')
   }
-  return core.uploadSigner.postObject(
+  const policy = await services.uploadSigner.postObject(
     {
       key: upload.key,
       contentType: file.contentType,
-      maxSize: Math.min(config.maxFileSize, MAX_SINGLE_SIZE),
+      maxSize: Math.min(upload.maxFileSize, MAX_SINGLE_SIZE),
       metadata: metadataOf(file, upload),
     },
-    config.expiresIn,
+    upload.expiresIn,
   )
+  return { ...policy, expiresIn: upload.expiresIn }
 }

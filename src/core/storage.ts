@@ -36,10 +36,6 @@ export interface StoredPart {
 }
 
 export interface Storage {
-  /** The S3 client for API calls: the app's own, or one built from its config. */
-  readonly client: S3Client
-  /** The config a presigning client is built from (never adds default checksums). */
-  readonly signingConfig: S3ClientConfig
   head(key: string, options?: { checksum?: boolean }): Promise<StoredObject | undefined>
   delete(key: string): Promise<void>
   createMultipart(input: { key: string; contentType: string; metadata: Record<string, string>; checksum: boolean }): Promise<string>
@@ -89,9 +85,8 @@ export function isS3Client(value: unknown): value is S3Client {
   )
 }
 
-export function createStorage(bucket: string, s3: S3Client | S3ClientConfig, region: string | undefined, timeout: number): Storage {
-  const { client, signingConfig } = createClients(s3, region, timeout)
-
+/** The S3 API calls on one bucket, through `client` (shared by every bucket of the same client config). */
+export function createStorage(bucket: string, client: S3Client, timeout: number): Storage {
   /** One S3 call with the timeout; `meaning` turns an expected failure into a value. */
   async function call<T, M = never>(
     send: (abortSignal: AbortSignal) => Promise<T>,
@@ -108,9 +103,6 @@ export function createStorage(bucket: string, s3: S3Client | S3ClientConfig, reg
   const missing = (error: unknown) => (s3Status(error) === 404 ? null : undefined)
 
   return {
-    client,
-    signingConfig,
-
     async head(key, options) {
       const head = await call(
         (abortSignal) =>
@@ -219,7 +211,7 @@ export function createStorage(bucket: string, s3: S3Client | S3ClientConfig, reg
  * build never adds the SDK's default CRC32 checksums: presigned URLs would carry the checksum
  * of an empty body, and most S3-compatible stores refuse them.
  */
-function createClients(s3: S3Client | S3ClientConfig, region: string | undefined, timeout: number) {
+export function createClients(s3: S3Client | S3ClientConfig, region: string | undefined, timeout: number) {
   if (isS3Client(s3)) return { client: s3, signingConfig: signingConfigOf(s3, region) }
   const config: S3ClientConfig = {
     ...s3,

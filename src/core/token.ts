@@ -23,6 +23,12 @@ export interface UploadToken {
   checksum?: string
   /** the rules of the presigner that issued it (`config.scope`): no other presigner honours it */
   scope: string
+  /** the rules in force when the upload was created: every later step applies these */
+  bucket: string
+  maxFileSize: number
+  overwrite: boolean
+  /** seconds each presigned URL of this upload lives */
+  expiresIn: number
 }
 
 /**
@@ -40,6 +46,10 @@ interface SealedClaims {
   p?: number
   c?: string
   m: string
+  b: string
+  x: number
+  o: boolean
+  ex: number
 }
 
 function toSealed(token: UploadToken): SealedClaims {
@@ -54,6 +64,10 @@ function toSealed(token: UploadToken): SealedClaims {
     ...(token.partSize === undefined ? {} : { p: token.partSize }),
     ...(token.checksum === undefined ? {} : { c: token.checksum }),
     m: token.scope,
+    b: token.bucket,
+    x: token.maxFileSize,
+    o: token.overwrite,
+    ex: token.expiresIn,
   }
 }
 
@@ -69,6 +83,10 @@ function fromSealed(c: SealedClaims): UploadToken {
     ...(typeof c.p === 'number' ? { partSize: c.p } : {}),
     ...(typeof c.c === 'string' ? { checksum: c.c } : {}),
     scope: c.m,
+    bucket: c.b,
+    maxFileSize: c.x,
+    overwrite: c.o,
+    expiresIn: c.ex,
   }
 }
 
@@ -114,7 +132,11 @@ export function createTokenSealer(secrets: readonly string[]): TokenSealer {
         claims === null ||
         typeof claims.k !== 'string' ||
         typeof claims.e !== 'number' ||
-        typeof claims.m !== 'string'
+        typeof claims.m !== 'string' ||
+        typeof claims.b !== 'string' ||
+        typeof claims.x !== 'number' ||
+        typeof claims.o !== 'boolean' ||
+        typeof claims.ex !== 'number'
       ) {
         throw invalid()
       }
@@ -133,17 +155,33 @@ function invalid() {
 /** The user-metadata name of the object tag (`x-amz-meta-presign-nonce` on the wire). */
 export const OBJECT_TAG_METADATA = 'presign-nonce'
 
+/** Where an object lives and under which rules it was uploaded: what a tag is bound to. */
+export interface TagBinding {
+  scope: string
+  bucket: string
+  key: string
+}
+
+/** What a tag carries besides its binding. */
+export interface TagContent {
+  /** the uploader's identity id (null: anonymous) */
+  identityId: string | null
+  /** the size limit in force when the upload was created (S3 events judge the object by it) */
+  maxFileSize: number
+}
+
 /**
  * The tag written into every uploaded object's metadata (`x-amz-meta-presign-nonce`): unique per
  * upload (random IV), unforgeable and opaque (AES-256-GCM under a key derived from `secret`).
- * It proves an object was written through a URL we signed, for this key (a copy elsewhere does
- * not carry a valid tag) and under these rules (`scope`), and carries the uploader's identity
- * id for S3 event completion without showing it to whoever can read the object's headers.
+ * It proves an object was written through a URL we signed, for this bucket and key (a copy
+ * elsewhere does not carry a valid tag) and under these rules (`scope`), and carries the
+ * uploader's identity id and size limit for S3 event completion without showing them to whoever
+ * can read the object's headers.
  */
 export interface ObjectTagger {
-  seal(key: string, scope: string, identityId: string | null): string
-  /** The identity id sealed in the tag (null: anonymous), or undefined unless the tag is ours, for this key and scope. */
-  open(tag: unknown, key: string, scope: string): { identityId: string | null } | undefined
+  seal(at: TagBinding, content: TagContent): string
+  /** What the tag carries, or undefined unless the tag is ours, for this bucket, key and scope. */
+  open(tag: unknown, at: TagBinding): TagContent | undefined
 }
 
 // IVs come from a pooled CSPRNG buffer: one syscall per 341 uploads instead of one each.
@@ -160,29 +198,33 @@ function randomIv(): Buffer {
   return iv
 }
 
-/** What a tag binds besides the identity: 16 bytes of SHA-256(scope, key). */
-function bindingOf(key: string, scope: string): Buffer {
-  return createHash('sha256').update(scope).update('\n').update(key).digest().subarray(0, 16)
+/** What a tag binds: 16 bytes of SHA-256(scope, bucket, key). */
+function bindingOf(at: TagBinding): Buffer {
+  return createHash('sha256').update(at.scope).update('\n').update(at.bucket).update('\n').update(at.key).digest().subarray(0, 16)
 }
 
-// Plain text of a tag: the binding, then 0x00 + identity id (UTF-8), or 0x01 for anonymous.
+// Plain text of a tag: the binding (16 bytes), the size limit (8 bytes, big-endian), then 0x00 +
+// the identity id (UTF-8), or 0x01 for an anonymous uploader.
 const ANONYMOUS = 0x01
 const NAMED = 0x00
+const HEAD = 16 + 8
 
 export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
   const keys = secrets.map((secret) => createHmac('sha256', secret).update('s3-presign-middleware/object-tag/v2').digest())
   return {
-    seal(key, scope, identityId) {
+    seal(at, { identityId, maxFileSize }) {
       const iv = randomIv()
       const cipher = createCipheriv('aes-256-gcm', keys[0]!, iv)
+      const limit = Buffer.alloc(8)
+      limit.writeBigUInt64BE(BigInt(maxFileSize))
       const who = identityId === null ? Buffer.of(ANONYMOUS) : Buffer.concat([Buffer.of(NAMED), Buffer.from(identityId, 'utf8')])
-      const body = Buffer.concat([cipher.update(Buffer.concat([bindingOf(key, scope), who])), cipher.final()])
+      const body = Buffer.concat([cipher.update(Buffer.concat([bindingOf(at), limit, who])), cipher.final()])
       return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')
     },
-    open(tag, key, scope) {
+    open(tag, at) {
       if (typeof tag !== 'string' || tag.length > 2048) return undefined
       const raw = Buffer.from(tag, 'base64url')
-      if (raw.length < 12 + 17 + 16) return undefined
+      if (raw.length < 12 + HEAD + 1 + 16) return undefined
       for (const secretKey of keys) {
         let plain: Buffer
         try {
@@ -192,10 +234,11 @@ export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
         } catch {
           continue // not sealed with this key
         }
-        // Ours, but for another key (a copy) or other rules (another mount): not this object's.
-        if (!timingSafeEqual(plain.subarray(0, 16), bindingOf(key, scope))) return undefined
-        if (plain[16] === ANONYMOUS && plain.length === 17) return { identityId: null }
-        if (plain[16] === NAMED && plain.length > 17) return { identityId: plain.subarray(17).toString('utf8') }
+        // Ours, but for another bucket or key (a copy) or other rules (another mount): not this object's.
+        if (!timingSafeEqual(plain.subarray(0, 16), bindingOf(at))) return undefined
+        const maxFileSize = Number(plain.readBigUInt64BE(16))
+        if (plain[HEAD] === ANONYMOUS && plain.length === HEAD + 1) return { identityId: null, maxFileSize }
+        if (plain[HEAD] === NAMED && plain.length > HEAD + 1) return { identityId: plain.subarray(HEAD + 1).toString('utf8'), maxFileSize }
         return undefined
       }
       return undefined

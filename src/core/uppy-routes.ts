@@ -17,8 +17,6 @@ import { startMultipart, startPostPolicy } from './start'
 export type UppyRoute<Req> = (req: CoreRequest<Req>, params: Record<string, string>) => Promise<unknown>
 
 export function uppyRoutes<Req>(core: Core<Req>): Array<[pattern: string, methods: Record<string, UppyRoute<Req>>]> {
-  const { config } = core
-
   /** Opens the uploadId (our token) and checks that Uppy's `key` is the one it names. */
   async function resume(action: Action, req: CoreRequest<Req>, uploadId: string | undefined) {
     const opened = await resumeUpload(core, action, uploadId, req.request)
@@ -39,8 +37,8 @@ export function uppyRoutes<Req>(core: Core<Req>): Array<[pattern: string, method
             contentType: asContentType(req.query.get('type'), 'type'),
             metadata: asMetadata(queryMetadata(req.query), 'uppy'),
           }
-          const { url, fields } = await startPostPolicy(core, file, req.request)
-          return { method: 'POST', url, fields, expires: config.expiresIn }
+          const { url, fields, expiresIn } = await startPostPolicy(core, file, req.request)
+          return { method: 'POST', url, fields, expires: expiresIn }
         },
       },
     ],
@@ -56,7 +54,7 @@ export function uppyRoutes<Req>(core: Core<Req>): Array<[pattern: string, method
             metadata: asMetadata(body.metadata === undefined ? {} : asObject(body.metadata), 'uppy'),
           }
           const { upload, token } = await startMultipart(core, file, req.request)
-          return { key: upload.key, uploadId: token, bucket: config.bucket }
+          return { key: upload.key, uploadId: token, bucket: upload.bucket }
         },
       },
     ],
@@ -77,7 +75,12 @@ export function uppyRoutes<Req>(core: Core<Req>): Array<[pattern: string, method
             if (!Number.isInteger(PartNumber) || typeof ETag !== 'string') throw badRequest('Each part needs a `PartNumber` and an `ETag`.')
           }
           const done = await finishUpload(core, upload, identity, req.request, parts)
-          return { location: await core.signer.objectUrl(upload.key), key: done.key, bucket: config.bucket, result: done.result }
+          return {
+            location: await core.at(upload.bucket).signer.objectUrl(upload.key),
+            key: done.key,
+            bucket: upload.bucket,
+            result: done.result,
+          }
         },
       },
     ],
@@ -88,7 +91,7 @@ export function uppyRoutes<Req>(core: Core<Req>): Array<[pattern: string, method
         GET: async (req, params) => {
           const { upload } = await resume('upload', req, params.uploadId)
           const { url } = await signPart(core, upload, Number(params.partNumber))
-          return { url, expires: config.expiresIn }
+          return { url, expires: upload.expiresIn }
         },
       },
     ],
@@ -105,7 +108,7 @@ export function uppyRoutes<Req>(core: Core<Req>): Array<[pattern: string, method
         // → `{}`
         DELETE: async (req, params) => {
           const { upload } = await resume('abort', req, params.uploadId)
-          await core.storage.abortMultipart(upload.key, upload.uploadId!)
+          await core.at(upload.bucket).storage.abortMultipart(upload.key, upload.uploadId!)
           return {}
         },
       },

@@ -27,11 +27,25 @@ const file = { filename: 'photo.png', contentType: 'image/png', size: 1234 }
 beforeEach(() => s3mock.reset())
 afterEach(() => vi.restoreAllMocks())
 
-describe.each(targets)('$name', (target) => {
-  const app = (options: Partial<PresignOptions<any, any, any>> = {}) => request(target.build({ ...base, ...options }))
+/**
+ * Every target twice: the options as given, and the same options as the one route `r` of a mount
+ * with `routes` (SPEC §3), whose routes then live under `/uploads/r/`.
+ */
+const withRoutes = [false, true].flatMap((routed) =>
+  targets.map((target) => ({ ...target, name: routed ? `${target.name}, as routes.r` : target.name, routed })),
+)
+
+describe.each(withRoutes)('$name', (target) => {
+  const app = (options: Partial<PresignOptions<any, any, any>> = {}) => {
+    const { secret, ...rest } = { ...base, ...options }
+    return request(
+      target.build(target.routed ? { secret, bucket: rest.bucket, authorize: rest.authorize, routes: { r: rest } } : { secret, ...rest }),
+    )
+  }
+  const at = (path: string) => (target.routed ? `/uploads/r${path}` : `/uploads${path}`)
 
   async function created(options: Partial<PresignOptions<any, any, any>> = {}) {
-    const res = await app(options).post('/uploads/create').send(file)
+    const res = await app(options).post(at('/create')).send(file)
     expect(res.status).toBe(200)
     return res.body
   }
@@ -61,7 +75,7 @@ describe.each(targets)('$name', (target) => {
 
     it('answers JSON errors with no-store caching', async () => {
       const res = await app()
-        .post('/uploads/create')
+        .post(at('/create'))
         .send({ ...file, size: -1 })
       expect(res.status).toBe(400)
       expect(res.headers['content-type']).toMatch(/^application\/json/)
@@ -79,41 +93,41 @@ describe.each(targets)('$name', (target) => {
       ['a bad checksum', { ...file, checksum: 'nope' }],
     ])('refuses %s with 400', async (_name, body) => {
       const res = await app()
-        .post('/uploads/create')
+        .post(at('/create'))
         .send(body as object)
       expect(res.status).toBe(400)
       expect(res.body.code).toBe('invalid_request')
     })
 
     it('refuses invalid JSON with 400 (from the body parser when there is one)', async () => {
-      const res = await app().post('/uploads/create').set('content-type', 'application/json').send('{"filename":')
+      const res = await app().post(at('/create')).set('content-type', 'application/json').send('{"filename":')
       expect(res.status).toBe(400)
       if (!target.parser) expect(res.body.code).toBe('invalid_json')
     })
 
     it('refuses a body that is not declared as JSON with 415 (or 400 when a parser took it)', async () => {
-      const res = await app().post('/uploads/create').set('content-type', 'text/plain').send(JSON.stringify(file))
+      const res = await app().post(at('/create')).set('content-type', 'text/plain').send(JSON.stringify(file))
       expect([400, 415]).toContain(res.status)
       expect(res.body.message).toBeTruthy()
     })
 
     it('refuses a body over 1 MiB with 413 (from the body parser when there is one)', async () => {
       const res = await app()
-        .post('/uploads/create')
+        .post(at('/create'))
         .send({ ...file, filler: 'x'.repeat(1024 * 1024) })
       expect(res.status).toBe(413)
       if (!target.parser) expect(res.body.code).toBe('body_too_large')
     })
 
     it('refuses a file over maxFileSize with 413', async () => {
-      const res = await app({ maxFileSize: 1000 }).post('/uploads/create').send(file)
+      const res = await app({ maxFileSize: 1000 }).post(at('/create')).send(file)
       expect(res.status).toBe(413)
       expect(res.body).toMatchObject({ code: 'file_too_large', message: expect.stringContaining('limit') })
     })
 
     it('refuses a content type outside allowedContentTypes with 415', async () => {
       const res = await app({ allowedContentTypes: ['application/pdf'] })
-        .post('/uploads/create')
+        .post(at('/create'))
         .send(file)
       expect(res.status).toBe(415)
       expect(res.body.code).toBe('content_type_not_allowed')
@@ -121,14 +135,14 @@ describe.each(targets)('$name', (target) => {
 
     it('accepts wildcard content types', async () => {
       const res = await app({ allowedContentTypes: ['image/*'] })
-        .post('/uploads/create')
+        .post(at('/create'))
         .send(file)
       expect(res.status).toBe(200)
     })
 
     it('answers 403 when authorize returns false', async () => {
       const res = await app({ authorize: () => false })
-        .post('/uploads/create')
+        .post(at('/create'))
         .send(file)
       expect(res.status).toBe(403)
       expect(res.body.code).toBe('forbidden')
@@ -140,7 +154,7 @@ describe.each(targets)('$name', (target) => {
           throw Object.assign(new Error('Log in first'), { status: 401, expose: true })
         },
       })
-        .post('/uploads/create')
+        .post(at('/create'))
         .send(file)
       expect(res.status).toBe(401)
       expect(res.body).toEqual({ code: 'unauthorized', message: 'Log in first' })
@@ -152,7 +166,7 @@ describe.each(targets)('$name', (target) => {
           throw Object.assign(new Error('Slow down'), { status: 429, expose: true })
         },
       })
-        .post('/uploads/create')
+        .post(at('/create'))
         .send(file)
       expect(res.status).toBe(429)
       expect(res.body).toEqual({ code: 'too_many_requests', message: 'Slow down' })
@@ -164,7 +178,7 @@ describe.each(targets)('$name', (target) => {
           throw new Error('db password is hunter2')
         },
       })
-        .post('/uploads/create')
+        .post(at('/create'))
         .send(file)
       // The host's handler decides what to show (this test host echoes the message); we never
       // turn a crash into a refusal that no operator sees.
@@ -175,7 +189,7 @@ describe.each(targets)('$name', (target) => {
     it('passes the file and the framework request to authorize and keyFor', async () => {
       const authorize = vi.fn(() => ({ id: 'bob' }))
       const keyFor = vi.fn(({ identity, file: f }) => `users/${identity.id}/${f.filename}`)
-      const res = await app({ authorize, keyFor }).post('/uploads/create').send(file)
+      const res = await app({ authorize, keyFor }).post(at('/create')).send(file)
       expect(res.body.key).toBe('users/bob/photo.png')
       expect(authorize).toHaveBeenCalledWith(
         expect.objectContaining({ action: 'upload', file: expect.objectContaining(file), request: expect.anything() }),
@@ -184,7 +198,7 @@ describe.each(targets)('$name', (target) => {
 
     it('refuses a key from keyFor that escapes with ..', async () => {
       const res = await app({ keyFor: () => 'a/../b' })
-        .post('/uploads/create')
+        .post(at('/create'))
         .send(file)
       expect(res.status).toBe(400)
       expect(res.body.code).toBe('invalid_key')
@@ -200,7 +214,7 @@ describe.each(targets)('$name', (target) => {
     it('verifies the object, then answers what onComplete returned', async () => {
       const body = await created()
       headAsUploaded(body)
-      const res = await app().post('/uploads/complete').send({ token: body.token })
+      const res = await app().post(at('/complete')).send({ token: body.token })
       expect(res.status).toBe(200)
       expect(res.body).toEqual({
         key: body.key,
@@ -215,7 +229,7 @@ describe.each(targets)('$name', (target) => {
       const body = await created()
       headAsUploaded(body, { ContentLength: 99 })
       const onComplete = vi.fn()
-      const res = await app({ onComplete }).post('/uploads/complete').send({ token: body.token })
+      const res = await app({ onComplete }).post(at('/complete')).send({ token: body.token })
       expect(res.status).toBe(422)
       expect(onComplete).not.toHaveBeenCalled()
       expect(s3mock.commandCalls(DeleteObjectCommand)).toHaveLength(1)
@@ -224,7 +238,7 @@ describe.each(targets)('$name', (target) => {
     it('answers 422 without deleting an object this upload did not write', async () => {
       const body = await created()
       headAsUploaded(body, { ContentLength: 99, Metadata: { 'presign-nonce': 'someone-else' } })
-      const res = await app().post('/uploads/complete').send({ token: body.token })
+      const res = await app().post(at('/complete')).send({ token: body.token })
       expect(res.status).toBe(422)
       expect(s3mock.commandCalls(DeleteObjectCommand)).toHaveLength(0)
     })
@@ -232,7 +246,7 @@ describe.each(targets)('$name', (target) => {
     it('answers 422 when nothing was uploaded', async () => {
       const body = await created()
       s3mock.on(HeadObjectCommand).rejects(Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }))
-      const res = await app().post('/uploads/complete').send({ token: body.token })
+      const res = await app().post(at('/complete')).send({ token: body.token })
       expect(res.status).toBe(422)
       expect(res.body.code).toBe('verification_failed')
     })
@@ -240,7 +254,7 @@ describe.each(targets)('$name', (target) => {
     it('refuses a tampered token with 403', async () => {
       const body = await created()
       const res = await app()
-        .post('/uploads/complete')
+        .post(at('/complete'))
         .send({ token: `${body.token.slice(0, -2)}AA` })
       expect(res.status).toBe(403)
       expect(res.body.code).toBe('invalid_token')
@@ -249,7 +263,7 @@ describe.each(targets)('$name', (target) => {
     it("refuses another identity's token with 403", async () => {
       const body = await created()
       const res = await app({ authorize: () => ({ id: 'mallory' }) })
-        .post('/uploads/complete')
+        .post(at('/complete'))
         .send({ token: body.token })
       expect(res.status).toBe(403)
       expect(res.body.code).toBe('identity_mismatch')
@@ -258,7 +272,7 @@ describe.each(targets)('$name', (target) => {
     it('maps a storage timeout to 504', async () => {
       const body = await created()
       s3mock.on(HeadObjectCommand).rejects(Object.assign(new Error('aborted'), { name: 'AbortError' }))
-      const res = await app().post('/uploads/complete').send({ token: body.token })
+      const res = await app().post(at('/complete')).send({ token: body.token })
       expect(res.status).toBe(504)
       expect(res.body.code).toBe('storage_timeout')
     })
@@ -266,7 +280,7 @@ describe.each(targets)('$name', (target) => {
     it('maps a refused connection to 503', async () => {
       const body = await created()
       s3mock.on(HeadObjectCommand).rejects(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
-      const res = await app().post('/uploads/complete').send({ token: body.token })
+      const res = await app().post(at('/complete')).send({ token: body.token })
       expect(res.status).toBe(503)
       expect(res.body.code).toBe('storage_unavailable')
     })
@@ -279,7 +293,7 @@ describe.each(targets)('$name', (target) => {
           $metadata: { httpStatusCode: 500 },
         }),
       )
-      const res = await app().post('/uploads/complete').send({ token: body.token })
+      const res = await app().post(at('/complete')).send({ token: body.token })
       expect(res.status).toBe(502)
       expect(res.text).not.toContain('<Error>')
     })
@@ -292,7 +306,7 @@ describe.each(targets)('$name', (target) => {
           throw new Error('hook exploded')
         },
       })
-        .post('/uploads/complete')
+        .post(at('/complete'))
         .send({ token: body.token })
       expect(res.status).toBe(500)
       expect(res.body).toEqual({ code: 'host_error', message: 'hook exploded' })
@@ -306,7 +320,7 @@ describe.each(targets)('$name', (target) => {
           throw new PresignError('verification_failed', 'Virus found')
         },
       })
-        .post('/uploads/complete')
+        .post(at('/complete'))
         .send({ token: body.token })
       expect(res.status).toBe(422)
       expect(res.body).toEqual({ code: 'verification_failed', message: 'Virus found' })
@@ -320,7 +334,7 @@ describe.each(targets)('$name', (target) => {
     it('POST /download answers a presigned GET after asking authorize', async () => {
       stored('text/plain')
       const authorize = vi.fn(() => true as const)
-      const res = await app({ authorize }).post('/uploads/download').send({ key: 'a/b c.txt' })
+      const res = await app({ authorize }).post(at('/download')).send({ key: 'a/b c.txt' })
       expect(res.status).toBe(200)
       expect(new URL(res.body.url).pathname).toBe('/contract-bucket/a/b%20c.txt')
       expect(authorize).toHaveBeenCalledWith(expect.objectContaining({ action: 'download', key: 'a/b c.txt' }))
@@ -331,7 +345,7 @@ describe.each(targets)('$name', (target) => {
       'presigns a %s object as an attachment (SPEC §5.13)',
       async (contentType) => {
         stored(contentType)
-        const res = await app().post('/uploads/download').send({ key: 'a/page' })
+        const res = await app().post(at('/download')).send({ key: 'a/page' })
         expect(res.status).toBe(200)
         expect(new URL(res.body.url).searchParams.get('response-content-disposition')).toBe('attachment')
       },
@@ -339,35 +353,35 @@ describe.each(targets)('$name', (target) => {
 
     it('answers 404 JSON when there is no object at the key', async () => {
       s3mock.on(HeadObjectCommand).rejects(Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }))
-      const res = await app().post('/uploads/download').send({ key: 'a/missing.txt' })
+      const res = await app().post(at('/download')).send({ key: 'a/missing.txt' })
       expect(res.status).toBe(404)
       expect(res.body.code).toBe('not_found')
     })
 
     it('GET /download?key= redirects to the presigned GET', async () => {
       stored('text/plain')
-      const res = await app().get('/uploads/download?key=a%2Fb.txt')
+      const res = await app().get(at('/download?key=a%2Fb.txt'))
       expect(res.status).toBe(302)
       expect(res.headers.location).toMatch(/^http:\/\/127\.0\.0\.1:1\/contract-bucket\/a\/b\.txt\?/)
       expect(res.headers['cache-control']).toBe('no-store')
     })
 
     it.each(['../etc/passwd', '/abs', '', 'a\u0000b'])('refuses the key %j with 400', async (key) => {
-      const res = await app().post('/uploads/download').send({ key })
+      const res = await app().post(at('/download')).send({ key })
       expect(res.status).toBe(400)
     })
   })
 
   describe('routing', () => {
     it('answers 405 with Allow for a wrong method', async () => {
-      const res = await app().get('/uploads/create')
+      const res = await app().get(at('/create'))
       expect(res.status).toBe(405)
       expect(res.headers.allow).toBe('POST')
       expect(res.body.code).toBe('method_not_allowed')
     })
 
     it('leaves paths that are not its routes alone', async () => {
-      const res = await app().get('/uploads/nothing-here')
+      const res = await app().get(at('/nothing-here'))
       expect(res.status).toBe(404)
       expect(res.body.code).toBe(target.passesThrough ? 'host_not_found' : 'not_found')
     })

@@ -31,34 +31,34 @@ describe('S3 event shapes', () => {
 
 describe('object tags', () => {
   const tagger = createObjectTagger(['tag-secret-0123456789'])
-  const at = ['a/photo.png', 'scope-1'] as const
+  const at = { scope: 'scope-1', bucket: 'b', key: 'a/photo.png' }
+  const alice = { identityId: 'alice', maxFileSize: 1000 }
 
-  it('seal is unique per upload and opens to the identity id', () => {
-    const a = tagger.seal(...at, 'alice')
-    expect(a).not.toBe(tagger.seal(...at, 'alice'))
-    expect(tagger.open(a, ...at)).toEqual({ identityId: 'alice' })
-    expect(tagger.open(tagger.seal(...at, null), ...at)).toEqual({ identityId: null })
+  it('seal is unique per upload and opens to the identity id and size limit', () => {
+    const a = tagger.seal(at, alice)
+    expect(a).not.toBe(tagger.seal(at, alice))
+    expect(tagger.open(a, at)).toEqual(alice)
+    expect(tagger.open(tagger.seal(at, { identityId: null, maxFileSize: 5 }), at)).toEqual({ identityId: null, maxFileSize: 5 })
   })
 
   it('does not show the identity in the tag', () => {
-    expect(Buffer.from(tagger.seal(...at, 'alice'), 'base64url').toString('latin1')).not.toContain('alice')
+    expect(Buffer.from(tagger.seal(at, alice), 'base64url').toString('latin1')).not.toContain('alice')
   })
 
   it.each([undefined, '', 'abc', 'A'.repeat(60)])('refuses the forged tag %j', (tag) => {
-    expect(tagger.open(tag, ...at)).toBeUndefined()
+    expect(tagger.open(tag, at)).toBeUndefined()
   })
 
-  it('refuses a tag copied onto another key, or opened under other rules (SPEC §5.9)', () => {
-    const tag = tagger.seal(...at, 'alice')
-    expect(tagger.open(tag, 'a/copy.png', 'scope-1')).toBeUndefined()
-    expect(tagger.open(tag, 'a/photo.png', 'scope-2')).toBeUndefined()
+  it('refuses a tag copied onto another key or bucket, or opened under other rules (SPEC §5.9)', () => {
+    const tag = tagger.seal(at, alice)
+    expect(tagger.open(tag, { ...at, key: 'a/copy.png' })).toBeUndefined()
+    expect(tagger.open(tag, { ...at, bucket: 'other' })).toBeUndefined()
+    expect(tagger.open(tag, { ...at, scope: 'scope-2' })).toBeUndefined()
   })
 
   it('refuses a tag sealed with another secret, accepts a rotated one', () => {
     const old = createObjectTagger(['old-secret-0123456789'])
-    expect(tagger.open(old.seal(...at, 'x'), ...at)).toBeUndefined()
-    expect(createObjectTagger(['new-secret-0123456789', 'old-secret-0123456789']).open(old.seal(...at, 'x'), ...at)).toEqual({
-      identityId: 'x',
-    })
+    expect(tagger.open(old.seal(at, alice), at)).toBeUndefined()
+    expect(createObjectTagger(['new-secret-0123456789', 'old-secret-0123456789']).open(old.seal(at, alice), at)).toEqual(alice)
   })
 })

@@ -1,4 +1,4 @@
-import type { S3ClientConfig } from '@aws-sdk/client-s3'
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createSigner as createFastSigner } from '../../src/core/signing/signer'
@@ -95,7 +95,7 @@ function signers(
     responseChecksumValidation: 'WHEN_REQUIRED',
     ...e.extra,
   }
-  return { fast: createFastSigner(e.bucket, config), sdk: createSdkSigner(e.bucket, config) }
+  return { fast: createFastSigner(e.bucket, new S3Client(config)), sdk: createSdkSigner(e.bucket, new S3Client(config)) }
 }
 
 describe('the fast signer against getSignedUrl', () => {
@@ -187,8 +187,8 @@ describe('the fast signer against getSignedUrl', () => {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     }
-    const fast = createFastSigner('uploads', config)
-    const sdk = createSdkSigner('uploads', config)
+    const fast = createFastSigner('uploads', new S3Client(config))
+    const sdk = createSdkSigner('uploads', new S3Client(config))
     const d = new Date('2026-11-28T12:00:00Z')
     for (n = 0; n < 3; n++) {
       const url = await fast.getObject({ key: 'a.txt' }, 60, d)
@@ -212,8 +212,8 @@ describe('the query signer', () => {
       }
       const input = { key: 'k', contentType: 'text/plain', size: 1, ifNoneMatch: false, metadata: { note: value } }
       const d = new Date('2026-11-28T12:00:00Z')
-      expect(await createFastSigner('b', config).putObject(input, 60, d)).toEqual(
-        await createSdkSigner('b', config).putObject(input, 60, d),
+      expect(await createFastSigner('b', new S3Client(config)).putObject(input, 60, d)).toEqual(
+        await createSdkSigner('b', new S3Client(config)).putObject(input, 60, d),
       )
     },
   )

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig, UploadPartCommand } from '@aws-sdk/client-s3'
+import { GetObjectCommand, PutObjectCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3'
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import {
@@ -20,7 +20,7 @@ import type { Signer } from './signer'
  * send is signed and kept a header (not hoisted into the query), so S3 refuses a request whose
  * length, type or condition differs.
  */
-export function createSdkSigner(bucket: string, config: S3ClientConfig, client = new S3Client(config)): Signer {
+export function createSdkSigner(bucket: string, client: S3Client): Signer {
   function presign(command: PutObjectCommand | UploadPartCommand | GetObjectCommand, op: Operation, expiresIn: number, signingDate?: Date) {
     const names = Object.keys(signedHeaders(op))
     // getSignedUrl's command type is one command's input and output: a union does not fit it.

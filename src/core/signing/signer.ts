@@ -1,4 +1,4 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import type { S3Client } from '@aws-sdk/client-s3'
 import {
   type GetToSign,
   type Operation,
@@ -48,9 +48,8 @@ interface Endpoint {
  * that is built by `sigv4-query.ts`. Credentials come from the SDK's provider on every call,
  * so refreshed credentials are used as soon as the SDK has them. POST policies stay with the SDK.
  */
-export function createSigner(bucket: string, config: S3ClientConfig): Signer {
-  const client = new S3Client(config)
-  const sdk = createSdkSigner(bucket, config, client)
+export function createSigner(bucket: string, client: S3Client): Signer {
+  const sdk = createSdkSigner(bucket, client)
   const presign = createQuerySigner()
   let endpoint: Promise<Endpoint> | undefined
 
