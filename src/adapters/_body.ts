@@ -70,6 +70,12 @@ export async function readNodeJson(req: NodeRequest, parsed: unknown): Promise<u
 export async function readFetchJson(request: Request): Promise<unknown> {
   const length = request.headers.get('content-length')
   checkHeaders(request.headers.get('content-type'), length)
+  if (request.bodyUsed) {
+    throw new PresignError(
+      'invalid_json',
+      'The request body was read before it reached the upload routes: pass the handler an unread Request.',
+    )
+  }
   if (!request.body) return parse('')
   // A declared length within the limit: the runtime's own reader is the fast path (Node's
   // fetch and @hono/node-server enforce the declared length).

@@ -29,6 +29,7 @@ export function presignMiddleware<Id extends Identity = Identity, Result = unkno
         path,
         query,
         readBody: () => readNodeJson(req, (req as { body?: unknown }).body),
+        mount: req.baseUrl ?? '',
         request: req,
       })
       .then((response) => {

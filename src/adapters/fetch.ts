@@ -34,6 +34,7 @@ export function createFetchHandler<Id extends Identity = Identity, Result = unkn
             path,
             query: url.searchParams,
             readBody: () => readFetchJson(request),
+            mount: prefix,
             request,
           })
     if (!response) {

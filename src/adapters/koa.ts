@@ -32,6 +32,7 @@ export function presignMiddleware<Id extends Identity = Identity, Result = unkno
             path,
             query: new URLSearchParams(ctx.querystring),
             readBody: () => readNodeJson(ctx.req, (ctx.request as { body?: unknown }).body),
+            mount: prefix,
             request: ctx,
           })
     if (!response) return next()

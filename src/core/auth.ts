@@ -34,9 +34,16 @@ export async function authorize<Req, Id extends Identity>(
 }
 
 /** Follow-up calls: the token must be intact, alive, and the caller the one who started. */
-export async function resumeUpload<Req, Id extends Identity>(core: Core<Req, Id>, action: Action, sealed: unknown, request: Req) {
+export async function resumeUpload<Req, Id extends Identity>(
+  core: Core<Req, Id>,
+  action: Action,
+  sealed: unknown,
+  request: Req,
+  mount?: string,
+) {
   const upload: UploadToken = core.tokens.open(sealed)
-  if (upload.scope !== core.config.scope) {
+  // Another mount, or other rules: not this mount's upload (server code, with no mount, may finish any).
+  if (upload.scope !== core.config.scope || (upload.mount !== undefined && mount !== undefined && upload.mount !== mount)) {
     throw new PresignError(
       'invalid_token',
       'This upload was started under other rules (another mount or route): finish it where it started.',

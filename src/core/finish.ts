@@ -117,15 +117,15 @@ export async function finishUpload<Req, Result>(
 }
 
 /** `POST /complete` */
-export async function complete<Req, Result>(core: Core<Req, any, Result>, body: unknown, request: Req) {
+export async function complete<Req, Result>(core: Core<Req, any, Result>, body: unknown, request: Req, mount?: string) {
   const input = asObject(body)
-  const { upload, identity } = await resumeUpload(core, 'complete', input.token, request)
+  const { upload, identity } = await resumeUpload(core, 'complete', input.token, request, mount)
   return finishUpload(core, upload, identity, request, input.parts)
 }
 
 /** `POST /abort`: cancels a multipart upload (idempotent); a single upload has nothing to cancel. */
-export async function abort<Req>(core: Core<Req>, body: unknown, request: Req): Promise<Record<string, never>> {
-  const { upload } = await resumeUpload(core, 'abort', asObject(body).token, request)
+export async function abort<Req>(core: Core<Req>, body: unknown, request: Req, mount?: string): Promise<Record<string, never>> {
+  const { upload } = await resumeUpload(core, 'abort', asObject(body).token, request, mount)
   if (upload.uploadId) await core.at(upload.bucket).storage.abortMultipart(upload.key, upload.uploadId)
   return {}
 }

@@ -53,6 +53,9 @@ export function keyProblem(key: unknown): string | undefined {
   if (key.split('/').some((segment) => segment === '..' || segment === '.')) {
     return 'must not contain "." or ".." segments'
   }
+  // In a POST Object form S3 replaces it with the uploaded file's name, and a policy then pins
+  // only what comes before it: the uploader would choose the key.
+  if (key.includes('${filename}')) return 'must not contain "${filename}"'
   return undefined
 }
 

@@ -38,9 +38,9 @@ export function signPart(core: Core, upload: UploadToken, partNumber: number) {
 }
 
 /** `POST /sign-parts` */
-export async function signParts<Req>(core: Core<Req>, body: unknown, request: Req): Promise<SignPartsResponse> {
+export async function signParts<Req>(core: Core<Req>, body: unknown, request: Req, mount?: string): Promise<SignPartsResponse> {
   const input = asObject(body)
-  const { upload } = await resumeUpload(core, 'upload', input.token, request)
+  const { upload } = await resumeUpload(core, 'upload', input.token, request, mount)
   uploadIdOf(upload)
   const listed = input.partNumbers
   if (!Array.isArray(listed) || listed.length === 0 || listed.length > MAX_PARTS) {
@@ -66,8 +66,8 @@ export async function partsOnS3(core: Core, upload: UploadToken): Promise<Stored
 }
 
 /** `POST /list-parts` */
-export async function listParts<Req>(core: Core<Req>, body: unknown, request: Req): Promise<ListPartsResponse> {
-  const { upload } = await resumeUpload(core, 'upload', asObject(body).token, request)
+export async function listParts<Req>(core: Core<Req>, body: unknown, request: Req, mount?: string): Promise<ListPartsResponse> {
+  const { upload } = await resumeUpload(core, 'upload', asObject(body).token, request, mount)
   const parts = await partsOnS3(core, upload)
   if (parts === 'unsupported') throw new PresignError('storage_error', 'This storage service cannot list the parts of an upload.')
   return { parts: parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag, size: p.size })) }

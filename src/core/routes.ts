@@ -17,6 +17,11 @@ export interface CoreRequest<Req = unknown> {
   readBody: () => Promise<unknown>
   /** The framework's own request, passed to the hooks. */
   request: Req
+  /**
+   * Where the routes are mounted, as the framework routed it (Express `req.baseUrl`, the
+   * `prefix` of Koa, fetch and Fastify): tokens issued here are honoured only here (SPEC §5.9).
+   */
+  mount?: string
 }
 
 /** What an adapter writes back. */
@@ -44,9 +49,9 @@ function json(body: unknown, status = 200): CoreResponse {
  */
 export function createHandler<Req>(core: Core<Req>) {
   const post =
-    (action: (core: Core<Req>, body: unknown, request: Req) => Promise<unknown>): Route<Req> =>
+    (action: (core: Core<Req>, body: unknown, request: Req, mount?: string) => Promise<unknown>): Route<Req> =>
     async (req) =>
-      json(await action(core, await req.readBody(), req.request))
+      json(await action(core, await req.readBody(), req.request, req.mount))
 
   const match = compileRoutes<Req>([
     ['/create', { POST: post(create) }],
@@ -77,7 +82,8 @@ export function createHandler<Req>(core: Core<Req>) {
   ])
 
   return async function handle(req: CoreRequest<Req>): Promise<CoreResponse | undefined> {
-    const path = req.path.length > 1 && req.path.endsWith('/') ? req.path.slice(0, -1) : req.path
+    // Exactly as sent: `/download/` is not `/download` (a host guard on one must cover the other).
+    const { path } = req
     const found = match(path)
     if (!found) return undefined
     const route = found.methods[req.method.toUpperCase()]

@@ -21,7 +21,7 @@ function refuseOverLimit(size: number | undefined, limit: number) {
  * What every new upload starts with: an authorized caller, a file within the rules, a valid key,
  * and the token it will carry (strategies add their fields).
  */
-export async function begin<Req, Id extends Identity>(core: Core<Req, Id>, file: FileInfo, request: Req) {
+export async function begin<Req, Id extends Identity>(core: Core<Req, Id>, file: FileInfo, request: Req, mount?: string) {
   const { config } = core
   const { route } = config
   const identity = await authorize(core, 'upload', request, { file })
@@ -44,6 +44,7 @@ export async function begin<Req, Id extends Identity>(core: Core<Req, Id>, file:
     tag: core.tags.seal({ scope: config.scope, bucket, key }, { identityId, maxFileSize }),
     expiresAt: Math.floor(Date.now() / 1000) + config.tokenExpiresIn,
     scope: config.scope,
+    ...(mount === undefined ? {} : { mount }),
     bucket,
     maxFileSize,
     overwrite,
@@ -62,7 +63,7 @@ export function expiresAt(seconds: number): string {
 }
 
 /** `POST /create`: a signed single PUT, or a multipart upload above the threshold. */
-export async function create<Req>(core: Core<Req>, body: unknown, request: Req): Promise<CreateResponse> {
+export async function create<Req>(core: Core<Req>, body: unknown, request: Req, mount?: string): Promise<CreateResponse> {
   const { config } = core
   const input = asObject(body)
   const file: FileInfo = {
@@ -75,7 +76,7 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req):
   const checksum = asChecksum(input.checksum)
 
   if (size > config.multipartThreshold && size > 0) {
-    const { upload, token } = await startMultipart(core, file, request, checksum)
+    const { upload, token } = await startMultipart(core, file, request, checksum, mount)
     return {
       strategy: 'multipart',
       token,
@@ -86,7 +87,7 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req):
     }
   }
 
-  const { upload: base, services } = await begin(core, file, request)
+  const { upload: base, services } = await begin(core, file, request, mount)
   refuseOverLimit(size, Math.min(base.maxFileSize, MAX_SINGLE_SIZE))
   const upload: UploadToken = { ...base, ...(checksum ? { checksum } : {}) }
   const { url, headers } = await services.uploadSigner.putObject(
@@ -112,9 +113,9 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req):
 }
 
 /** Starts a multipart upload on S3 (native `create` above the threshold, and Uppy's `/s3/multipart`). */
-export async function startMultipart<Req>(core: Core<Req>, file: FileInfo, request: Req, checksum?: string) {
+export async function startMultipart<Req>(core: Core<Req>, file: FileInfo, request: Req, checksum?: string, mount?: string) {
   const { config } = core
-  const { upload: base, services } = await begin(core, file, request)
+  const { upload: base, services } = await begin(core, file, request, mount)
   const uploadId = await services.storage.createMultipart({
     key: base.key,
     contentType: file.contentType,
@@ -129,16 +130,19 @@ export async function startMultipart<Req>(core: Core<Req>, file: FileInfo, reque
 /**
  * Uppy's `/s3/params`: a POST policy capped at the size limit (Uppy declares no size).
  *
- * POST Object takes no `If-None-Match`, so S3 cannot refuse to replace an object on this path.
- * Default keys are fresh (a random UUID each), so they never name an existing object. A
- * `keyFor` may repeat keys: then, unless `overwrite`, an existing object is refused here (412).
- * Two uploads racing to the same new key are not caught (SECURITY.md); multipart
- * (`shouldUseMultipart: () => true`) completes with `If-None-Match: *` and closes that too.
+ * POST Object takes no `If-None-Match`, so S3 cannot refuse to replace an object on this path,
+ * and a policy can be replayed until it expires. Default keys are fresh (a random UUID each), so
+ * they never name an existing object. A `keyFor` may repeat keys: then, unless `overwrite`, this
+ * path is refused (409) and Uppy must go multipart (`shouldUseMultipart: () => true`), whose
+ * completion carries `If-None-Match: *` (SPEC §5.12).
  */
 export async function startPostPolicy<Req>(core: Core<Req>, file: FileInfo, request: Req) {
   const { upload, services } = await begin(core, file, request)
-  if (!upload.overwrite && core.config.keyFor && (await services.storage.head(upload.key))) {
-    throw new PresignError('already_exists', 'A file already exists at this key; it was not replaced.')
+  if (!upload.overwrite && core.config.keyFor) {
+    throw new PresignError(
+      'conflict',
+      'This upload route chooses its own keys and never replaces files, which a form upload cannot promise: upload through multipart (Uppy: shouldUseMultipart: () => true).',
+    )
   }
   const policy = await services.uploadSigner.postObject(
     {

@@ -198,6 +198,8 @@ export function createStorage(bucket: string, client: S3Client, timeout: number)
     },
 
     async abortMultipart(key, uploadId) {
+      // Without an upload id, S3 takes `DELETE /key?x-id=AbortMultipartUpload` as a DeleteObject.
+      if (!uploadId) throw new TypeError('[s3-presign-middleware] abortMultipart needs an upload id.')
       await call(
         (abortSignal) => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal }),
         missing,

@@ -23,6 +23,11 @@ export interface UploadToken {
   checksum?: string
   /** the rules of the presigner that issued it (`config.scope`): no other presigner honours it */
   scope: string
+  /**
+   * the mount path the upload was created through (Express `baseUrl`, the adapter's `prefix`);
+   * absent when created from server code. Another mount refuses it, whatever its rules.
+   */
+  mount?: string
   /** the rules in force when the upload was created: every later step applies these */
   bucket: string
   maxFileSize: number
@@ -47,6 +52,7 @@ interface SealedClaims {
   c?: string
   m: string
   b: string
+  mt?: string
   x: number
   o: boolean
   ex: number
@@ -65,6 +71,7 @@ function toSealed(token: UploadToken): SealedClaims {
     ...(token.checksum === undefined ? {} : { c: token.checksum }),
     m: token.scope,
     b: token.bucket,
+    ...(token.mount === undefined ? {} : { mt: token.mount }),
     x: token.maxFileSize,
     o: token.overwrite,
     ex: token.expiresIn,
@@ -84,6 +91,7 @@ function fromSealed(c: SealedClaims): UploadToken {
     ...(typeof c.c === 'string' ? { checksum: c.c } : {}),
     scope: c.m,
     bucket: c.b,
+    ...(typeof c.mt === 'string' ? { mount: c.mt } : {}),
     maxFileSize: c.x,
     overwrite: c.o,
     expiresIn: c.ex,
@@ -118,7 +126,16 @@ export function createTokenSealer(secrets: readonly string[]): TokenSealer {
       const dot = token.lastIndexOf('.')
       const payload = token.slice(0, dot)
       const signature = Buffer.from(token.slice(dot + 1), 'base64url')
-      if (dot < 0 || !payload.startsWith(`${VERSION}.`) || signature.length !== 32) throw invalid()
+      // One string per token: base64url decoding is lenient (padding, stray characters), so the
+      // signature must be exactly the canonical encoding of its 32 bytes.
+      if (
+        dot < 0 ||
+        !payload.startsWith(`${VERSION}.`) ||
+        signature.length !== 32 ||
+        signature.toString('base64url') !== token.slice(dot + 1)
+      ) {
+        throw invalid()
+      }
       if (!keys.some((key) => timingSafeEqual(mac(key, payload), signature))) throw invalid()
 
       let claims: SealedClaims

@@ -4,7 +4,7 @@ import { finishUpload } from './finish'
 import { asContentType, asMetadata, asObject, asString, queryMetadata } from './input'
 import { MAX_PARTS } from './limits'
 import type { Action, FileInfo } from './options'
-import { partsOnS3, signPart } from './parts'
+import { partsOnS3, signPart, uploadIdOf } from './parts'
 import type { Core } from './presigner'
 import type { CoreRequest } from './routes'
 import { startMultipart, startPostPolicy } from './start'
@@ -19,10 +19,13 @@ export type UppyRoute<Req> = (req: CoreRequest<Req>, params: Record<string, stri
 export function uppyRoutes<Req>(core: Core<Req>): Array<[pattern: string, methods: Record<string, UppyRoute<Req>>]> {
   /** Opens the uploadId (our token) and checks that Uppy's `key` is the one it names. */
   async function resume(action: Action, req: CoreRequest<Req>, uploadId: string | undefined) {
-    const opened = await resumeUpload(core, action, uploadId, req.request)
+    const opened = await resumeUpload(core, action, uploadId, req.request, req.mount)
     if (req.query.get('key') !== opened.upload.key) {
       throw new PresignError('forbidden', 'This key does not belong to this upload.')
     }
+    // Every /s3/multipart/:uploadId route acts on a multipart upload. A single upload's token has
+    // no S3 upload id, and AbortMultipartUpload without one is a DeleteObject on S3.
+    uploadIdOf(opened.upload)
     return opened
   }
 
@@ -53,7 +56,7 @@ export function uppyRoutes<Req>(core: Core<Req>): Array<[pattern: string, method
             contentType: asContentType(body.type, 'type'),
             metadata: asMetadata(body.metadata === undefined ? {} : asObject(body.metadata), 'uppy'),
           }
-          const { upload, token } = await startMultipart(core, file, req.request)
+          const { upload, token } = await startMultipart(core, file, req.request, undefined, req.mount)
           return { key: upload.key, uploadId: token, bucket: upload.bucket }
         },
       },
@@ -90,7 +93,9 @@ export function uppyRoutes<Req>(core: Core<Req>): Array<[pattern: string, method
       {
         GET: async (req, params) => {
           const { upload } = await resume('upload', req, params.uploadId)
-          const { url } = await signPart(core, upload, Number(params.partNumber))
+          // A plain decimal: `0x1`, `1e0` or ` 1` are not part numbers.
+          const partNumber = /^[1-9]\d{0,4}$/.test(params.partNumber ?? '') ? Number(params.partNumber) : Number.NaN
+          const { url } = await signPart(core, upload, partNumber)
           return { url, expires: upload.expiresIn }
         },
       },

@@ -44,6 +44,22 @@ describe('upload tokens', () => {
     expect(() => sealer.open(token.slice(0, -1), 1_000)).toThrow(/not valid/)
   })
 
+  it('accepts one spelling of a token only: padding, stray characters or other unused bits are refused', () => {
+    const token = sealer.seal(claims)
+    const last = token.at(-1)!
+    // The last base64url character carries 2 unused bits: its neighbours in the alphabet decode to the same bytes.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const sibling = alphabet[(alphabet.indexOf(last) & ~3) + ((alphabet.indexOf(last) + 1) & 3)]!
+    for (const variant of [
+      `${token}=`,
+      `${token.slice(0, -1)}!${last}`,
+      `${token.slice(0, -1)}${sibling}`,
+      `${token.slice(0, 60)} ${token.slice(60)}`,
+    ]) {
+      expect(() => sealer.open(variant, 1_000)).toThrow(/not valid/)
+    }
+  })
+
   it('refuses an expired token with token_expired', () => {
     const error = (() => {
       try {
@@ -104,6 +120,7 @@ describe('file names and keys', () => {
     ['é'.repeat(513), /1024/],
     ['\uD800', /Unicode/],
     ['', /non-empty/],
+    ['users/1/${filename}', /filename/],
   ])('refuses the key %j', (key, reason) => {
     expect(keyProblem(key)).toMatch(reason)
     expect(() => assertValidKey(key)).toThrowError(PresignError)

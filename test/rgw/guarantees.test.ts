@@ -36,6 +36,23 @@ function bytes(size: number, seed = 1): Buffer {
   return b
 }
 
+/**
+ * The token changed in a few ways, without knowing its layout: one character changed near its
+ * start, middle and end (each followed by another URL-safe character, so the change is never lost
+ * to base64's unused trailing bits), the last character dropped, and a character added.
+ */
+function tamperings(token: string): string[] {
+  const safe = /[A-Za-z0-9_-]/
+  const changedAt = (from: number) => {
+    let i = from
+    while (i < token.length - 1 && !(safe.test(token[i]!) && safe.test(token[i + 1]!))) i++
+    if (i >= token.length - 1) throw new Error('no character to change')
+    return `${token.slice(0, i)}${token[i] === 'A' ? 'B' : 'A'}${token.slice(i + 1)}`
+  }
+  const n = token.length
+  return [changedAt(Math.floor(n / 4)), changedAt(Math.floor(n / 2)), changedAt(n - 10), token.slice(0, -1), `${token}A`]
+}
+
 /** Who is calling, from the `x-user` header (Express and Koa requests alike). */
 function user(request: any): { id: string } | false {
   const id = request?.headers?.['x-user'] ?? request?.get?.('x-user') ?? request?.headers?.get?.('x-user')
@@ -321,12 +338,11 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
     ]
 
     it.each(routes)('%s refuses a tampered token (403 invalid_token)', async (path, body) => {
-      const [v, payload, mac] = token.split('.')
-      const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString())
-      const forged = `${v}.${Buffer.from(JSON.stringify({ ...claims, s: 1 })).toString('base64url')}.${mac}`
-      const res = await as('alice').post(path, body(forged))
-      expect(res.status).toBe(403)
-      expect(res.body.code).toBe('invalid_token')
+      for (const forged of tamperings(token)) {
+        const res = await as('alice').post(path, body(forged))
+        expect(res.status).toBe(403)
+        expect(res.body.code).toBe('invalid_token')
+      }
     })
 
     it.each(routes)("%s refuses another identity's token (403 identity_mismatch)", async (path, body) => {

@@ -75,6 +75,8 @@ describeRgw('issue 9 item 1: tokens, uploadIds and keys are bound to the mount t
     const app = express()
     app.use('/files', presignMiddleware(files))
     app.use('/avatars', presignMiddleware(avatars))
+    // The same rules as /files, another onComplete: only the mount tells them apart.
+    app.use('/twin', presignMiddleware({ ...files, onComplete: avatarsDone }))
     app.use((_err: unknown, _req: Request, res: Response, _next: NextFunction) => {
       res.status(500).json({ code: 'host_error', message: 'host error handler' })
     })
@@ -222,5 +224,40 @@ describeRgw('issue 9 item 1: tokens, uploadIds and keys are bound to the mount t
     expect(own.status).toBe(412)
     expect(own.body.code).toBe('already_exists')
     expect(await read(key)).toBe('original')
+  })
+  it('refuses at a mount with the very same rules (403) a token issued by another mount, and never runs its onComplete', async () => {
+    const body = 'same rules'
+    const created = await call(at('/files/create'), {
+      user: 'alice',
+      body: { filename: 'a.txt', contentType: 'text/plain', size: body.length },
+    })
+    expect(created.status).toBe(200)
+    expect((await putRaw(created.body.url, { headers: created.body.headers, body })).status).toBe(200)
+    avatarsDone.mockClear()
+    const crossed = await call(at('/twin/complete'), { user: 'alice', body: { token: created.body.token } })
+    expect(crossed.status).toBe(403)
+    expect(crossed.body.code).toBe('invalid_token')
+    expect(avatarsDone).not.toHaveBeenCalled()
+    expect((await call(at('/files/complete'), { user: 'alice', body: { token: created.body.token } })).status).toBe(200)
+  })
+
+  it("refuses a single upload's token on Uppy's DELETE (400): without an upload id S3 would take the abort as a DeleteObject", async () => {
+    const body = 'kept'
+    const created = await call(at('/files/create'), {
+      user: 'alice',
+      body: { filename: 'k.txt', contentType: 'text/plain', size: body.length },
+    })
+    expect((await putRaw(created.body.url, { headers: created.body.headers, body })).status).toBe(200)
+    expect((await call(at('/files/complete'), { user: 'alice', body: { token: created.body.token } })).status).toBe(200)
+    const id = encodeURIComponent(created.body.token)
+    const key = encodeURIComponent(created.body.key)
+    const res = await call(at(`/files/s3/multipart/${id}?key=${key}`), { user: 'alice', method: 'DELETE' })
+    expect(res.status).toBe(400)
+    expect(await read(created.body.key)).toBe(body)
+  })
+
+  it('passes on a path with a trailing slash instead of serving it as the route (SPEC §5.11)', async () => {
+    const res = await call(at('/files/create/'), { user: 'alice', body: { filename: 'x.txt', contentType: 'text/plain', size: 1 } })
+    expect(res.status).toBe(404)
   })
 })

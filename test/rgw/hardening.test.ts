@@ -76,6 +76,8 @@ describeRgw('issue 9 hardening against RGW', () => {
         maxFileSize: 1000,
         keyFor: ({ request, file }) => request.get('x-key') ?? `${randomUUID()}/${file.filename}`,
       },
+      // item 4: default keys (a fresh UUID each), never overwriting
+      '/capped': { ...base, overwrite: false, maxFileSize: 1000 },
       // items 5 and 6
       '/uploads': { ...base, onComplete: eventsDone },
       // item 8
@@ -193,11 +195,20 @@ describeRgw('issue 9 hardening against RGW', () => {
       ).toBe(true)
     })
 
+    it('refuses the POST path (409 conflict, naming multipart) whenever keyFor chooses keys and overwrite is false: a policy could be replayed onto a key it names', async () => {
+      const params = await call(at('/strict/s3/params?filename=new.txt&type=text%2Fplain'), {
+        user: 'alice',
+        headers: { 'x-key': `fresh/${randomUUID()}.txt` },
+      })
+      expect(params.status).toBe(409)
+      expect(params.body).toEqual({ code: 'conflict', message: expect.stringMatching(/multipart/) })
+    })
+
     it('the POST policy still caps the size: RGW refuses a body over maxFileSize (400 EntityTooLarge) and accepts one at it', async () => {
-      const key = `fixed/${randomUUID()}/capped.txt`
-      const params = await call(at('/strict/s3/params?filename=capped.txt&type=text%2Fplain'), { user: 'alice', headers: { 'x-key': key } })
+      const params = await call(at('/capped/s3/params?filename=capped.txt&type=text%2Fplain'), { user: 'alice' })
       expect(params.status).toBe(200)
       expect(params.body.method).toBe('POST')
+      const key: string = params.body.fields.key
       const tooBig = await sendAsUppy(params.body, 'x'.repeat(1001), 'text/plain')
       expect(tooBig.status).toBe(400)
       expect(s3ErrorCode(tooBig.text)).toBe('EntityTooLarge')
