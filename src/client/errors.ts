@@ -4,12 +4,22 @@ const BRAND = Symbol.for('s3-presign-middleware.UploadError')
 
 /** The client's own codes, for failures that did not come with a server's error body. */
 export type ClientErrorCode =
-  /** The middleware could not be reached, after the retries. */
+  /**
+   * No HTTP answer from your server (status 0): it is down or unreachable, or the browser blocked the
+   * call (the page's CSP `connect-src`, or CORS for an endpoint on another origin). The message says which
+   * when the browser reported a CSP violation.
+   */
   | 'network_error'
   /** The middleware answered an error status without an error body (a proxy's page, say). */
   | 'http_error'
-  /** Storage refused a PUT, or gave no answer to it, after the retries. */
+  /** Storage answered a PUT with an error status (`status` is S3's), after the retries. */
   | 'storage_refused'
+  /**
+   * No HTTP answer from storage to a PUT (status 0): the bucket's CORS does not allow the page's
+   * origin, the page's CSP `connect-src` lacks the bucket's origin, or the store is unreachable.
+   * The message names the likely cause and its fix (`npx s3-presign-middleware doctor ... --fix` for CORS).
+   */
+  | 'storage_unreachable'
   /** Storage stored a part, but the browser may not read its ETag: the bucket's CORS does not expose it. */
   | 'etag_unreadable'
 
@@ -24,7 +34,7 @@ export class UploadError extends Error {
    */
   readonly code: ErrorCode | ClientErrorCode
   /**
-   * The HTTP status, 0 without one (network errors, `etag_unreadable`).
+   * The HTTP status, 0 without one (`network_error`, `storage_unreachable`, `etag_unreadable`).
    * @example 413
    */
   readonly status: number
@@ -43,5 +53,7 @@ export const isUploadError = (error: unknown): error is UploadError => (error as
 
 /** The rejection of an aborted upload: a `DOMException` named `AbortError` where there is one. */
 export function abortError(): Error {
-  return typeof DOMException === 'function' ? new DOMException('The upload was aborted.', 'AbortError') : Object.assign(new Error('The upload was aborted.'), { name: 'AbortError' })
+  return typeof DOMException === 'function'
+    ? new DOMException('The upload was aborted.', 'AbortError')
+    : Object.assign(new Error('The upload was aborted.'), { name: 'AbortError' })
 }

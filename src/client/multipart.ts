@@ -1,7 +1,6 @@
 import { type CompleteResponse, type ListPartsResponse, MAX_SIGN_BATCH, type SignPartsResponse, type SignedPart, partLength } from '../wire'
 import { UploadError, abortError } from './errors'
 import { transient, withRetries } from './retry'
-import { ok, refused } from './transport'
 import type { Session } from './upload-file'
 
 /** What `resume` keeps per file: enough to continue its multipart upload after a reload. */
@@ -36,7 +35,8 @@ export async function resumeUpload(session: Session): Promise<{ saved: Saved; et
     for (const p of parts) if (p.size === partLength(p.partNumber, file.size, saved.partSize)) etags.set(p.partNumber, p.etag)
     return { saved, etags }
   } catch (error) {
-    if ((error as Error).name === 'AbortError') throw error
+    // No answer (offline, server down) or an abort: keep the token for the next try.
+    if (!(error as UploadError).status) throw error
     await options.resume?.removeItem(fingerprint)
     return undefined
   }
@@ -46,7 +46,11 @@ export async function resumeUpload(session: Session): Promise<{ saved: Saved; et
  * Uploads the parts not in `etags`, `concurrency` at a time, then completes. On abort, the upload
  * is aborted on the server too and its saved token forgotten.
  */
-export async function uploadParts<Result>(session: Session, { token, partSize, partCount }: Saved, etags: Map<number, string>): Promise<CompleteResponse<Result>> {
+export async function uploadParts<Result>(
+  session: Session,
+  { token, partSize, partCount }: Saved,
+  etags: Map<number, string>,
+): Promise<CompleteResponse<Result>> {
   const { file, options, retry } = session
   const length = (n: number) => partLength(n, file.size, partSize)
   const slice = (n: number) => file.slice((n - 1) * partSize, (n - 1) * partSize + length(n))
@@ -59,41 +63,64 @@ export async function uploadParts<Result>(session: Session, { token, partSize, p
 
   // Parts not started yet: workers take from the front, sign batches are drawn from it too.
   const queue = Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !etags.has(n))
-  const urlFor = signAhead(session, token, queue, Math.min(MAX_SIGN_BATCH, Math.max(2, concurrency * 2)), options.checksum ? (n) => sha256(slice(n)) : undefined)
+  const urlFor = signAhead(
+    session,
+    token,
+    queue,
+    Math.min(MAX_SIGN_BATCH, Math.max(2, concurrency * 2)),
+    options.checksum ? (n) => sha256(slice(n)) : undefined,
+  )
 
   async function uploadPart(n: number) {
     let part = await urlFor(n)
     // Only storage's answer to this part's PUT is retried: a failed signing is final.
     let refusal: { error: UploadError; expired: boolean } | undefined
-    const sent = await withRetries(async () => {
-      if (refusal?.expired) part = await urlFor(n, true) // the URL expired: sign this part again
-      const sent = await session.put(part.url, part.headers, slice(n), (loaded) => {
-        inFlight.set(n, loaded)
-        report()
-      })
-      inFlight.delete(n)
-      if (ok(sent.status)) return sent
-      refusal = { error: refused(sent, `part ${n}`), expired: sent.status === 403 && /expired/i.test(sent.text) }
-      throw refusal.error
-    }, {
-      ...retry,
-      retryable: (error) => {
-        if (!refusal || error !== refusal.error) return false
-        return refusal.expired ? 'now' : transient(error)
+    const sent = await withRetries(
+      async () => {
+        if (refusal?.expired) part = await urlFor(n, true) // the URL expired: sign this part again
+        const sent = await session.put(
+          part.url,
+          part.headers,
+          slice(n),
+          (loaded) => {
+            inFlight.set(n, loaded)
+            report()
+          },
+          `part ${n}`,
+        )
+        inFlight.delete(n)
+        if (!sent.error) return sent
+        refusal = { error: sent.error, expired: sent.status === 403 && /expired/i.test(sent.text) }
+        throw refusal.error
       },
-    })
+      {
+        ...retry,
+        retryable: (error, attempt) => {
+          if (!refusal || error !== refusal.error) return false
+          return refusal.expired ? 'now' : transient(error, attempt)
+        },
+      },
+    )
     if (!sent.etag) {
-      throw new UploadError('etag_unreadable', "Storage did not let the browser read the part's ETag header: expose ETag in the bucket's CORS configuration.")
+      throw new UploadError(
+        'etag_unreadable',
+        "Storage did not let the browser read the part's ETag header: expose ETag in the bucket's CORS configuration.",
+      )
     }
     etags.set(n, sent.etag)
     finished += length(n)
     report()
   }
 
+  const stop = (error: unknown): never => {
+    queue.length = 0
+    throw error
+  }
   try {
     await Promise.all(
       Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-        for (let n = queue.shift(); n !== undefined; n = queue.shift()) await uploadPart(n)
+        // A failed part ends the upload: the other workers take no new part.
+        for (let n = queue.shift(); n !== undefined; n = queue.shift()) await uploadPart(n).catch(stop)
       }),
     )
     const parts = [...etags].sort(([a], [b]) => a - b).map(([partNumber, etag]) => ({ partNumber, etag }))
@@ -124,8 +151,14 @@ function signAhead(session: Session, token: string, queue: number[], batchSize: 
       if (!signing) {
         const batch = [n, ...queue.filter((p) => !signed.has(p))].slice(0, batchSize)
         signing = (async () => {
-          const checksums = checksumOf ? Object.fromEntries(await Promise.all(batch.map(async (p) => [String(p), await checksumOf(p)]))) : undefined
-          const { parts } = await session.api<SignPartsResponse>('/sign-parts', { token, partNumbers: batch, ...(checksums ? { checksums } : {}) })
+          const checksums = checksumOf
+            ? Object.fromEntries(await Promise.all(batch.map(async (p) => [String(p), await checksumOf(p)])))
+            : undefined
+          const { parts } = await session.api<SignPartsResponse>('/sign-parts', {
+            token,
+            partNumbers: batch,
+            ...(checksums ? { checksums } : {}),
+          })
           for (const p of parts) signed.set(p.partNumber, p)
         })().finally(() => {
           signing = undefined

@@ -2,7 +2,7 @@ import type { CompleteResponse, CreateResponse, SingleCreateResponse } from '../
 import { UploadError, abortError } from './errors'
 import { type Saved, resumeUpload, uploadParts } from './multipart'
 import { transient, withRetries } from './retry'
-import { type Sent, type Transport, ok, postJson, putBlob, refused } from './transport'
+import { type Credentials, type Sent, type Transport, postJson, putBlob, watchCsp } from './transport'
 
 /**
  * Where a multipart upload's token is kept so that a later call (after a reload, a crash, a lost
@@ -48,12 +48,19 @@ export interface UploadOptions {
    */
   endpoint: string
   /**
-   * Headers for the calls to your server (never sent to S3). Cookies go along anyway
-   * (`credentials: 'same-origin'`).
+   * Headers for the calls to your server (never sent to S3).
    * @default {}
    * @example { authorization: `Bearer ${token}` }
    */
   headers?: Record<string, string>
+  /**
+   * Whether the calls to your server carry cookies, as fetch's `credentials`: `'include'` for an
+   * `endpoint` on another origin that authenticates by cookie (its CORS must then allow this origin
+   * with `Access-Control-Allow-Credentials: true`). Requests to S3 never carry cookies, whatever this says.
+   * @default 'same-origin'
+   * @example 'include'
+   */
+  credentials?: Credentials
   /**
    * Called as bytes reach S3, with `loaded` never going back and the last call at `total`.
    * @example ({ loaded, total }) => (bar.value = loaded / total)
@@ -85,9 +92,14 @@ export interface UploadOptions {
    */
   metadata?: Record<string, string>
   /**
-   * Attempts after the first, for each request that fails with a network error, a 5xx or a 429,
-   * with exponential backoff and full jitter (up to 250 ms × 2^attempt, at most 8 s). A part
-   * whose URL S3 calls expired is signed again at once, which also counts as an attempt.
+   * Attempts after the first, for each request that fails with a 5xx or a 429, with exponential
+   * backoff and full jitter (up to 250 ms × 2^attempt, at most 8 s). A part whose URL S3 calls
+   * expired is signed again at once, which also counts as an attempt.
+   *
+   * A request that gets no HTTP answer at all (status 0) is retried once (a CORS refusal, a CSP
+   * block or a store that is down look the same as a brief drop, and only the drop deserves more
+   * than one retry), not at all when the page's CSP reported blocking it, and up to `retries` times
+   * once its host has answered during this upload (a connection dropped mid-upload).
    * @default 3
    */
   retries?: number
@@ -105,8 +117,9 @@ export interface UploadOptions {
    */
   checksum?: boolean
   /**
-   * The `fetch` for every request. When given, it is used for the uploads to S3 too (instead of
-   * XMLHttpRequest in browsers), so progress then counts whole parts.
+   * The `fetch` for the calls to your server (a wrapper that adds auth, logs, or routes them).
+   * Never used for S3: uploads go by XMLHttpRequest in browsers (byte-level progress) and by the
+   * global `fetch` elsewhere, without cookies, `headers` or anything this wrapper would add.
    * @default globalThis.fetch
    */
   fetch?: typeof fetch
@@ -120,10 +133,10 @@ export interface Session {
   fingerprint: string
   /** `retries` and the caller's `signal`, for `withRetries`. */
   retry: { retries: number; signal?: AbortSignal }
-  /** A call to the middleware, retried on network errors, 5xx and 429. `withSignal: false` for the abort call, which goes out after the abort. */
+  /** A call to the middleware, retried as `retries` says. `withSignal: false` for the abort call, which goes out after the abort. */
   api<T>(route: string, body: unknown, withSignal?: boolean): Promise<T>
-  /** One PUT to storage (see `putBlob`), not retried. */
-  put(url: string, headers: Record<string, string>, body: Blob, onBytes: (loaded: number) => void): Promise<Sent>
+  /** One PUT of `what` to storage (see `putBlob`), not retried. */
+  put(url: string, headers: Record<string, string>, body: Blob, onBytes: (loaded: number) => void, what: string): Promise<Sent>
   /** Reports `loaded` bytes to `onProgress` when it is more than reported before. */
   progress(loaded: number): void
 }
@@ -143,9 +156,16 @@ export async function uploadFile<Result = unknown>(file: Blob, options: UploadOp
   const name = options.name ?? (file as Partial<File>).name
   if (!name) throw new UploadError('invalid_request', 'uploadFile needs a file name: pass a File, or `name` in the options for a Blob.')
   const endpoint = options.endpoint.replace(/\/+$/, '')
-  const transport: Transport = { fetch: options.fetch ?? globalThis.fetch.bind(globalThis), custom: !!options.fetch, headers: options.headers, signal: options.signal }
+  const transport: Transport = {
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    headers: options.headers,
+    credentials: options.credentials ?? 'same-origin',
+    signal: options.signal,
+    reached: new Set(),
+  }
   const retry = { retries: options.retries ?? 3, signal: options.signal }
   if (options.signal?.aborted) throw abortError()
+  watchCsp()
 
   let reported = 0
   const contentType = file.type || 'application/octet-stream'
@@ -156,9 +176,13 @@ export async function uploadFile<Result = unknown>(file: Blob, options: UploadOp
     retry,
     api: (route, body, withSignal = true) => {
       const to = withSignal ? transport : { ...transport, signal: undefined }
-      return withRetries(() => postJson(`${endpoint}${route}`, body, to), { retries: retry.retries, signal: to.signal, retryable: transient })
+      return withRetries(() => postJson(`${endpoint}${route}`, body, to), {
+        retries: retry.retries,
+        signal: to.signal,
+        retryable: transient,
+      })
     },
-    put: (url, headers, body, onBytes) => putBlob(url, headers, body, onBytes, transport),
+    put: (url, headers, body, onBytes, what) => putBlob(url, headers, body, onBytes, what, transport),
     progress: (loaded) => {
       if (loaded > reported) {
         reported = Math.min(loaded, file.size)
@@ -169,20 +193,28 @@ export async function uploadFile<Result = unknown>(file: Blob, options: UploadOp
 
   const resumed = await resumeUpload(session)
   if (resumed) return uploadParts(session, resumed.saved, resumed.etags)
-  const created = await session.api<CreateResponse>('/create', { filename: name, contentType, size: file.size, ...(options.metadata ? { metadata: options.metadata } : {}) })
+  const created = await session.api<CreateResponse>('/create', {
+    filename: name,
+    contentType,
+    size: file.size,
+    ...(options.metadata ? { metadata: options.metadata } : {}),
+  })
   if (created.strategy === 'single') return uploadSingle(session, created)
   const saved: Saved = { token: created.token, key: created.key, partSize: created.partSize, partCount: created.partCount }
   await options.resume?.setItem(session.fingerprint, JSON.stringify(saved))
   return uploadParts(session, saved, new Map())
 }
 
-/** One PUT of the whole file, retried on network errors, 5xx and 429, then `/complete`. */
+/** One PUT of the whole file, retried as `retries` says, then `/complete`. */
 async function uploadSingle<Result>(session: Session, created: SingleCreateResponse): Promise<CompleteResponse<Result>> {
   const { file } = session
-  await withRetries(async () => {
-    const sent = await session.put(created.url, created.headers, file, session.progress)
-    if (!ok(sent.status)) throw refused(sent, 'the upload')
-  }, { ...session.retry, retryable: transient })
+  await withRetries(
+    async () => {
+      const { error } = await session.put(created.url, created.headers, file, session.progress, 'the upload')
+      if (error) throw error
+    },
+    { ...session.retry, retryable: transient },
+  )
   session.progress(file.size)
   return session.api<CompleteResponse<Result>>('/complete', { token: created.token })
 }
