@@ -43,6 +43,8 @@ export function defaultKey(keyPrefix: string, filename: string): string {
   return `${keyPrefix}${randomUUID()}/${sanitizeFilename(filename)}`
 }
 
+const FILENAME_VARIABLE = '$' + '{filename}'
+
 /** Why a key is refused, or undefined when it is fine. */
 export function keyProblem(key: unknown): string | undefined {
   if (typeof key !== 'string' || key.length === 0) return 'must be a non-empty string'
@@ -55,7 +57,7 @@ export function keyProblem(key: unknown): string | undefined {
   }
   // In a POST Object form S3 replaces it with the uploaded file's name, and a policy then pins
   // only what comes before it: the uploader would choose the key.
-  if (key.includes('${filename}')) return 'must not contain "${filename}"'
+  if (key.includes(FILENAME_VARIABLE)) return `must not contain "${FILENAME_VARIABLE}"`
   return undefined
 }
 

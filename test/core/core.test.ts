@@ -120,7 +120,7 @@ describe('file names and keys', () => {
     ['é'.repeat(513), /1024/],
     ['\uD800', /Unicode/],
     ['', /non-empty/],
-    ['users/1/${filename}', /filename/],
+    ['users/1/$' + '{filename}', /filename/],
   ])('refuses the key %j', (key, reason) => {
     expect(keyProblem(key)).toMatch(reason)
     expect(() => assertValidKey(key)).toThrowError(PresignError)
