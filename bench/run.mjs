@@ -12,7 +12,10 @@ import { renderMarkdown } from './markdown.mjs'
 import { targets } from './targets.mjs'
 
 const quick = process.argv.includes('--quick')
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',')
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',')
 const want = (name) => !only || only.includes(name)
 const results = { machine: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, date: new Date().toISOString() } }
 
@@ -29,7 +32,17 @@ if (want('parts')) {
 if (want('http')) {
   console.log('\n## HTTP: req/s and latency (ms), 50 connections, autocannon in another process')
   results.http = await benchHttp({ rounds: quick ? 1 : 3, seconds: quick ? 2 : 4 })
-  console.table(results.http.map((r) => ({ scenario: r.scenario, server: r.kind, 'req/s (median)': r.rps.median, 'req/s min–max': `${r.rps.min}–${r.rps.max}`, p50: r.p50.median, p99: r.p99.median, errors: r.errors })))
+  console.table(
+    results.http.map((r) => ({
+      scenario: r.scenario,
+      server: r.kind,
+      'req/s (median)': r.rps.median,
+      'req/s min–max': `${r.rps.min}–${r.rps.max}`,
+      p50: r.p50.median,
+      p99: r.p99.median,
+      errors: r.errors,
+    })),
+  )
 }
 if (want('memory')) {
   console.log('\n## Memory across requests')

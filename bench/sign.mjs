@@ -2,18 +2,25 @@
 // vs a client built per call (as tutorials do), vs the SDK's SignatureV4 directly, vs the raw
 // crypto floor (one SHA-256 + one HMAC). Contenders alternate within each round.
 import { createHash, createHmac } from 'node:crypto'
-import { PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3'
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
 import { createPresigner } from 's3-presign-middleware'
 import { summarize, round } from './_stats.mjs'
 import { s3Config, startFakeS3 } from './_fake-s3.mjs'
+import { postPolicyContenders } from './_post-policy.mjs'
 
 // The query signer alone is internal (not a package export): bundle it from source for the bench.
 async function loadQuerySigner() {
   const { build } = await import('esbuild')
-  const out = await build({ entryPoints: [new URL('../src/core/signing/sigv4-query.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'node', write: false })
+  const out = await build({
+    entryPoints: [new URL('../src/core/signing/sigv4-query.ts', import.meta.url).pathname],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+  })
   return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`)
 }
 
@@ -27,20 +34,54 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
   const signDate = new Date()
   const fake = await startFakeS3()
   const config = s3Config(fake.endpoint)
-  const presigner = createPresigner({ bucket: 'bench', s3: config, region: 'us-east-1', secret: 'bench-secret-0123456789', authorize: () => true, multipart: { threshold: 5 * 1024 ** 2 } })
-  const { token: multipart } = await presigner.create({ filename: 'big.bin', contentType: 'application/octet-stream', size: 1024 ** 3 }, undefined)
+  const presigner = createPresigner({
+    bucket: 'bench',
+    s3: config,
+    region: 'us-east-1',
+    secret: 'bench-secret-0123456789',
+    authorize: () => true,
+    multipart: { threshold: 5 * 1024 ** 2 },
+  })
+  const { token: multipart } = await presigner.create(
+    { filename: 'big.bin', contentType: 'application/octet-stream', size: 1024 ** 3 },
+    undefined,
+  )
   const client = new S3Client(config)
-  const sigv4 = new SignatureV4({ credentials: config.credentials, region: 'us-east-1', service: 's3', sha256: Hash.bind(null, 'sha256'), uriEscapePath: false })
+  const postPolicy = await postPolicyContenders(config)
+  const sigv4 = new SignatureV4({
+    credentials: config.credentials,
+    region: 'us-east-1',
+    service: 's3',
+    sha256: Hash.bind(null, 'sha256'),
+    uriEscapePath: false,
+  })
   const key = createHmac('sha256', 'k').update('x').digest()
 
   const putOptions = { expiresIn: 600, signableHeaders: new Set(['content-type', 'content-length', 'if-none-match']) }
-  const command = () => new PutObjectCommand({ Bucket: 'bench', Key: `a/${Math.random()}.png`, ContentType: 'image/png', ContentLength: 1234, IfNoneMatch: '*' })
+  const command = () =>
+    new PutObjectCommand({
+      Bucket: 'bench',
+      Key: `a/${Math.random()}.png`,
+      ContentType: 'image/png',
+      ContentLength: 1234,
+      IfNoneMatch: '*',
+    })
 
   const contenders = {
     'ours: the query signer alone': async (n) => {
       for (let i = 0; i < n; i++) {
         querySigner(
-          { method: 'PUT', protocol: 'http:', host: '127.0.0.1:7480', path: `/bench/${encodeKey(`a/${i}.png`)}`, query: { 'x-id': 'PutObject', 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' }, headers: { 'content-type': 'image/png', 'content-length': '1234', 'if-none-match': '*' }, region: 'us-east-1', expiresIn: 600, date: signDate },
+          {
+            method: 'PUT',
+            protocol: 'http:',
+            host: '127.0.0.1:7480',
+            path: `/bench/${encodeKey(`a/${i}.png`)}`,
+            query: { 'x-id': 'PutObject', 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+            headers: { 'content-type': 'image/png', 'content-length': '1234', 'if-none-match': '*' },
+            region: 'us-east-1',
+            expiresIn: 600,
+            date: signDate,
+          },
           config.credentials,
         )
       }
@@ -64,7 +105,15 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
     'SignatureV4.presign directly': async (n) => {
       for (let i = 0; i < n; i++) {
         await sigv4.presign(
-          { method: 'PUT', protocol: 'http:', hostname: '127.0.0.1', port: 7480, path: `/bench/a/${i}.png`, query: {}, headers: { host: '127.0.0.1:7480', 'content-type': 'image/png', 'content-length': '1234', 'if-none-match': '*' } },
+          {
+            method: 'PUT',
+            protocol: 'http:',
+            hostname: '127.0.0.1',
+            port: 7480,
+            path: `/bench/a/${i}.png`,
+            query: {},
+            headers: { host: '127.0.0.1:7480', 'content-type': 'image/png', 'content-length': '1234', 'if-none-match': '*' },
+          },
           { expiresIn: 600 },
         )
       }
@@ -76,10 +125,12 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
         createHmac('sha256', key).update(`AWS4-HMAC-SHA256\n20261128T000000Z\n20261128/us-east-1/s3/aws4_request\n${hash}`).digest('hex')
       }
     },
+    // POST policies vs one part URL, through the same signer: the ratio is a target (targets.mjs).
+    ...postPolicy.contenders,
   }
 
   const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]))
-  for (const [name, run] of Object.entries(contenders)) await run(200) // warm-up
+  for (const run of Object.values(contenders)) await run(200) // warm-up
   for (let r = 0; r < rounds; r++) {
     for (const [name, run] of Object.entries(contenders)) {
       const start = process.hrtime.bigint()
@@ -89,6 +140,7 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
     }
   }
   client.destroy()
+  postPolicy.close()
   await fake.close()
   return Object.fromEntries(Object.entries(samples).map(([name, us]) => [name, mapRound(summarize(us))]))
 }

@@ -11,7 +11,8 @@ import {
   uploadPart,
 } from './operations'
 import { createSdkSigner } from './sdk-signer'
-import { type Credentials, createQuerySigner, encodeKey } from './sigv4-query'
+import { createPostSigner } from './post-policy'
+import { type Credentials, createQuerySigner, createSigningKeys, encodeKey } from './sigv4-query'
 
 export type { GetToSign, PartToSign, PostToSign, PutToSign } from './operations'
 
@@ -24,7 +25,7 @@ export interface Signed {
 
 export interface Signer {
   /** A POST Object policy (browser form upload): `url` ends in `/`, `fields` go before the file. */
-  postObject(input: PostToSign, expiresIn: number): Promise<{ url: string; fields: Record<string, string> }>
+  postObject(input: PostToSign, expiresIn: number, signingDate?: Date): Promise<{ url: string; fields: Record<string, string> }>
   putObject(input: PutToSign, expiresIn: number, signingDate?: Date): Promise<Signed>
   uploadPart(input: PartToSign, expiresIn: number, signingDate?: Date): Promise<Signed>
   /** Many parts at once (a sign-parts batch): resolves endpoint and credentials once. */
@@ -46,11 +47,15 @@ interface Endpoint {
  * The `Signer` on the hot path. The SDK resolves the endpoint once (virtual-hosted or
  * path-style, dotted bucket names, custom endpoints) by presigning a probe key; each URL after
  * that is built by `sigv4-query.ts`. Credentials come from the SDK's provider on every call,
- * so refreshed credentials are used as soon as the SDK has them. POST policies stay with the SDK.
+ * so refreshed credentials are used as soon as the SDK has them. POST policies are built here too
+ * (`post-policy.ts`), with the same cached signing key; the SDK signer stays their oracle.
  */
 export function createSigner(bucket: string, client: S3Client): Signer {
   const sdk = createSdkSigner(bucket, client)
-  const presign = createQuerySigner()
+  // One cache of signing keys: the URLs and POST policies of a day share its key.
+  const signingKeys = createSigningKeys()
+  const presign = createQuerySigner(signingKeys)
+  const signPost = createPostSigner(signingKeys)
   let endpoint: Promise<Endpoint> | undefined
 
   function resolveEndpoint(): Promise<Endpoint> {
@@ -99,7 +104,12 @@ export function createSigner(bucket: string, client: S3Client): Signer {
   }
 
   return {
-    postObject: sdk.postObject,
+    async postObject(input, expiresIn, signingDate) {
+      const [where, credentials] = await Promise.all([resolveEndpoint(), client.config.credentials()])
+      // As createPresignedPost: the clock corrected by the skew the SDK has seen.
+      const date = signingDate ?? new Date(Date.now() + client.config.systemClockOffset)
+      return signPost(input, expiresIn, date, { ...where, bucket }, credentials)
+    },
     putObject: (input, expiresIn, signingDate) => sign(putObject(input), expiresIn, signingDate),
     uploadPart: (input, expiresIn, signingDate) => sign(uploadPart(input), expiresIn, signingDate),
 

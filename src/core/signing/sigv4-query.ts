@@ -51,7 +51,12 @@ export function encodeKey(key: string): string {
  * tabs one space, one space off each end. Not `trim()`: other whitespace (NBSP, VT, FF) is kept.
  */
 function canonicalValue(value: string): string {
-  return /[\r\n\t]|  |^ | $/.test(value) ? value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '') : value
+  return /[\r\n\t]| {2}|^ | $/.test(value)
+    ? value
+        .replace(/[\r\n]/g, ' ')
+        .replace(/[ \t]+/g, ' ')
+        .replace(/^ | $/g, '')
+    : value
 }
 
 let lastSecond = Number.NaN
@@ -62,7 +67,10 @@ function amzDate(date: Date): string {
   const second = Math.floor(date.getTime() / 1000)
   if (second !== lastSecond) {
     lastSecond = second
-    lastAmzDate = date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')
+    lastAmzDate = date
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '')
   }
   return lastAmzDate
 }
@@ -70,13 +78,17 @@ function amzDate(date: Date): string {
 const MAX_CACHED_KEYS = 16
 const AMZ_PARAMS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders']
 
-export function createQuerySigner() {
+/**
+ * SigV4 signing keys, each derived once per (secret, day, region, service) and cached. One cache
+ * may serve several signers (the URL signer and the POST policy signer of one `Signer`).
+ */
+export function createSigningKeys() {
   const signingKeys = new Map<string, Buffer>()
 
   let lastId = ''
   let lastKey: Buffer | undefined
 
-  function signingKey(secret: string, day: string, region: string, service: string): Buffer {
+  return function signingKey(secret: string, day: string, region: string, service: string): Buffer {
     const id = `${day}\n${region}\n${service}\n${secret}`
     if (id === lastId && lastKey) return lastKey
     let key = signingKeys.get(id)
@@ -93,7 +105,11 @@ export function createQuerySigner() {
     lastKey = key
     return key
   }
+}
 
+export type SigningKeys = ReturnType<typeof createSigningKeys>
+
+export function createQuerySigner(signingKey: SigningKeys = createSigningKeys()) {
   /** Per request shape (query and header names): the sorted names and the signed-header list. */
   interface Shape {
     headerNames: string[]
@@ -111,7 +127,13 @@ export function createQuerySigner() {
       const headerNames = [...Object.keys(headers), 'host'].sort()
       const names = [...Object.keys(query), ...AMZ_PARAMS, ...(withToken ? ['X-Amz-Security-Token'] : [])].sort()
       const signatureAt = names.findIndex((name) => name > 'X-Amz-Signature')
-      shape = { headerNames, signedHeaders: headerNames.join(';'), names, escapedNames: names.map(escapeUri), signatureAt: signatureAt < 0 ? names.length : signatureAt }
+      shape = {
+        headerNames,
+        signedHeaders: headerNames.join(';'),
+        names,
+        escapedNames: names.map(escapeUri),
+        signatureAt: signatureAt < 0 ? names.length : signatureAt,
+      }
       if (shapes.size >= 64) shapes.clear()
       shapes.set(id, shape)
     }
@@ -144,7 +166,9 @@ export function createQuerySigner() {
 
     const canonicalRequest = `${req.method}\n${req.path}\n${canonicalQuery}\n${canonicalHeaders}\n${shape.signedHeaders}\nUNSIGNED-PAYLOAD`
     const stringToSign = `AWS4-HMAC-SHA256\n${datetime}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`
-    const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, req.region, service)).update(stringToSign).digest('hex')
+    const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, req.region, service))
+      .update(stringToSign)
+      .digest('hex')
 
     // The URL's query is sorted, the signature among the rest, as the SDK's formatUrl does.
     pairs.splice(shape.signatureAt, 0, `X-Amz-Signature=${signature}`)

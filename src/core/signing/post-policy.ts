@@ -1,0 +1,107 @@
+import { createHmac } from 'node:crypto'
+import { type PostToSign, postFields } from './operations'
+import { type Credentials, type SigningKeys, createSigningKeys } from './sigv4-query'
+
+/**
+ * POST Object policies (browser form uploads, Uppy's `/s3/params`) without the SDK: a base64 JSON
+ * document and one HMAC with the SigV4 signing key, cached per day as for presigned URLs. The SDK's
+ * `createPresignedPost` stays the oracle: test/core/post-policy.differential.test.ts proves every
+ * field, the policy and the URL identical to its output for the same time, across keys, metadata,
+ * size limits, regions, endpoints, session tokens and expiries, and Ceph RGW enforces what is signed.
+ */
+
+/** Where the form goes: what `signer.ts` resolves once per signer, plus the bucket. */
+export interface PostTarget {
+  bucket: string
+  /** `http:` or `https:` */
+  protocol: string
+  /** host, with the port when it is not the default one */
+  host: string
+  /** path up to the key: `/bucket/` (path-style) or `/` (virtual-hosted) */
+  prefix: string
+  region: string
+}
+
+export interface SignedPost {
+  /** the form's action: ends in `/` */
+  url: string
+  /** the form fields to send before the file, in `createPresignedPost`'s order */
+  fields: Record<string, string>
+}
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: S3's POST Object variable, not a template.
+const FILENAME_VARIABLE = '${filename}'
+
+/** `2026-11-28T12:00:00Z`: ISO 8601 without milliseconds (cut, not rounded), as the SDK writes dates. */
+function iso8601(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+/**
+ * A date as the SDK writes it, remembered for its second: most policies of a busy second share
+ * their signing date and their expiry (formatting costs as much as the HMAC).
+ */
+function secondCache() {
+  let second = Number.NaN
+  let text = ''
+  return (time: number): string => {
+    // Date keeps whole milliseconds, truncated toward zero: the same second as the text.
+    const s = Math.floor(Math.trunc(time) / 1000)
+    if (s !== second) {
+      text = iso8601(new Date(time))
+      second = s
+    }
+    return text
+  }
+}
+
+/**
+ * Returns `signPost(input, expiresIn, date, target, credentials)`. Give it the `SigningKeys` the
+ * signer's query signer uses, so both derive each day's key once.
+ */
+export function createPostSigner(signingKey: SigningKeys = createSigningKeys()) {
+  const signingDate = secondCache()
+  const expiryDate = secondCache()
+
+  return function signPost(
+    input: PostToSign,
+    expiresIn: number,
+    date: Date | undefined,
+    target: PostTarget,
+    credentials: Credentials,
+  ): SignedPost {
+    const now = date === undefined ? Date.now() : date.getTime()
+    const datetime = signingDate(now).replace(/[-:]/g, '')
+    const day = datetime.slice(0, 8)
+
+    // In createPresignedPost's order: the exact-match fields, the bucket, then the SigV4 fields.
+    // Each becomes an exact-match condition, after the length range and before the key.
+    const fields = postFields(input)
+    fields.bucket = target.bucket
+    fields['X-Amz-Algorithm'] = 'AWS4-HMAC-SHA256'
+    fields['X-Amz-Credential'] = `${credentials.accessKeyId}/${day}/${target.region}/s3/aws4_request`
+    fields['X-Amz-Date'] = datetime
+    // As the SDK: an empty session token is no token.
+    if (credentials.sessionToken) fields['X-Amz-Security-Token'] = credentials.sessionToken
+
+    const conditions: unknown[] = [['content-length-range', 0, input.maxSize]]
+    for (const name in fields) conditions.push({ [name]: fields[name] })
+    // S3 replaces `${filename}` in the key with the uploaded file's name: the SDK then pins only
+    // the part before it. Kept for identity with the oracle; keys.ts decides which keys exist.
+    const variable = input.key.endsWith(FILENAME_VARIABLE) ? input.key.length - FILENAME_VARIABLE.length : -1
+    conditions.push(variable < 0 ? { key: input.key } : ['starts-with', '$key', input.key.slice(0, variable)])
+
+    const document = JSON.stringify({ expiration: expiryDate(now + expiresIn * 1000), conditions })
+    const policy = Buffer.from(document, 'utf8').toString('base64')
+    const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, target.region, 's3'))
+      .update(policy)
+      .digest('hex')
+
+    fields.key = input.key
+    fields.Policy = policy
+    fields['X-Amz-Signature'] = signature
+    return { url: `${target.protocol}//${target.host}${target.prefix}`, fields }
+  }
+}
+
+export type PostSigner = ReturnType<typeof createPostSigner>
