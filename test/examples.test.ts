@@ -12,7 +12,7 @@ interface ExampleModule {
   start(options: { port: number }): Promise<RunningExample>
 }
 
-const EXAMPLES = ['express', 'koa', 'hono'] as const
+const EXAMPLES = ['express', 'koa', 'fastify', 'hono'] as const
 
 async function postJson(url: string, body: unknown) {
   const response = await fetch(url, {

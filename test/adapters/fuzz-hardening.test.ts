@@ -295,6 +295,11 @@ describe.each(adapters)('raw paths through $name', (target) => {
         if (target.name === fetchName && res.status === 400 && res.text === '' && path.split('?')[0]!.includes('\\')) {
           return // @hono/node-server refuses a backslash in the path before any handler runs
         }
+        if (target.name.startsWith('Fastify') && res.status === 400 && res.text.includes('"code":"FST_ERR_BAD_URL"')) {
+          // Fastify's router refuses a path that is not valid percent-encoding before any route runs.
+          expect(authorized, `${method} ${path}`).toEqual([])
+          return
+        }
         const body = jsonOf(res.text)
         if (res.status >= 400) expectJsonError(res)
 

@@ -12,22 +12,27 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
-import { describe, it } from 'vitest'
+import { describe, inject, it } from 'vitest'
+import type { S3TestEnv } from '../setup/rgw'
 
 /**
  * The real S3 server of the integration suites: Ceph RADOS Gateway on loopback, started by
- * `.ci/run` or `npm run rgw:start` (no vitest globalSetup starts it). When it is not reachable,
- * RGW suites fail in CI and are skipped with a printed reason elsewhere: a check never passes
- * because nothing ran.
+ * `.ci/run`, by `npm run rgw:start`, or by the vitest globalSetup (test/setup/rgw.ts) when Ceph is
+ * installed and nothing else is configured. When it is not reachable, RGW suites fail in CI and
+ * are skipped with a printed reason elsewhere: a check never passes because nothing ran.
  *
  * Env: S3_TEST_ENDPOINT, S3_TEST_ACCESS_KEY, S3_TEST_SECRET_KEY, and S3_TEST_UPLOAD_ACCESS_KEY,
- * S3_TEST_UPLOAD_SECRET_KEY for the write-only user (defaults: scripts/start-rgw.sh's).
+ * S3_TEST_UPLOAD_SECRET_KEY for the write-only user (defaults: scripts/start-rgw.sh's). What the
+ * globalSetup provides (`s3TestEnv`: the RGW it found or started) comes first.
  */
 
-export const RGW_ENDPOINT = process.env.S3_TEST_ENDPOINT ?? 'http://127.0.0.1:7480'
+const provided: Partial<S3TestEnv> = inject('s3TestEnv') ?? {}
+const env = { ...process.env, ...provided }
+
+export const RGW_ENDPOINT = env.S3_TEST_ENDPOINT ?? 'http://127.0.0.1:7480'
 export const RGW_REGION = 'us-east-1'
-const ACCESS_KEY = process.env.S3_TEST_ACCESS_KEY ?? 'AKIATESTTESTTEST0001'
-const SECRET_KEY = process.env.S3_TEST_SECRET_KEY ?? 'testsecrettestsecrettestsecret0001'
+const ACCESS_KEY = env.S3_TEST_ACCESS_KEY ?? 'AKIATESTTESTTEST0001'
+const SECRET_KEY = env.S3_TEST_SECRET_KEY ?? 'testsecrettestsecrettestsecret0001'
 
 let available: Promise<boolean> | undefined
 let unavailableReason = ''
@@ -48,7 +53,8 @@ export function rgwAvailable(): Promise<boolean> {
     },
     (err: unknown) => {
       const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } }
-      unavailableReason = e.name === 'TimeoutError' ? 'no answer within 2 s' : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err))
+      unavailableReason =
+        e.name === 'TimeoutError' ? 'no answer within 2 s' : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err))
       return false
     },
   )
@@ -78,7 +84,7 @@ export const describeRgw: (name: string, fn: () => void) => void = (await rgwAva
           warned = true
           console.warn(
             `[rgw] SKIPPED: Ceph RGW is not reachable at ${RGW_ENDPOINT} (${unavailableReason}). ` +
-              'Install it and run `npm run rgw:start` (see README, Testing); with CI set this is a failure.',
+              'Install Ceph (`npm test` then starts RGW itself) or run `npm run rgw:start` (see README, Testing); with CI set this is a failure.',
           )
         }
         describe.skip(name, fn)
@@ -130,13 +136,9 @@ export async function createTestBucket(prefix = 'test'): Promise<TestBucket> {
   async function cleanup() {
     if (done) return
     for (let keyMarker: string | undefined, idMarker: string | undefined; ; ) {
-      const page = await client.send(
-        new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: idMarker }),
-      )
+      const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: idMarker }))
       for (const u of page.Uploads ?? []) {
-        await client
-          .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }))
-          .catch(() => {})
+        await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId })).catch(() => {})
       }
       if (!page.IsTruncated) break
       keyMarker = page.NextKeyMarker
@@ -196,8 +198,8 @@ export function s3ErrorCode(text: string): string | undefined {
   return /<Code>([^<]+)<\/Code>/.exec(text)?.[1]
 }
 
-const UPLOAD_ACCESS_KEY = process.env.S3_TEST_UPLOAD_ACCESS_KEY ?? 'AKIATESTUPLOADER0001'
-const UPLOAD_SECRET_KEY = process.env.S3_TEST_UPLOAD_SECRET_KEY ?? 'uploadsecretuploadsecretupload0001'
+const UPLOAD_ACCESS_KEY = env.S3_TEST_UPLOAD_ACCESS_KEY ?? 'AKIATESTUPLOADER0001'
+const UPLOAD_SECRET_KEY = env.S3_TEST_UPLOAD_SECRET_KEY ?? 'uploadsecretuploadsecretupload0001'
 
 /**
  * The keys of RGW's write-only user `uploader` (created by scripts/start-rgw.sh with no bucket of

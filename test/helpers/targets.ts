@@ -3,9 +3,12 @@ import bodyParser from '@koa/bodyparser'
 import { getRequestListener } from '@hono/node-server'
 import express5 from 'express'
 import express4 from 'express-4'
+import Fastify5, { type FastifyInstance } from 'fastify'
+import Fastify4 from 'fastify-4'
 import Koa3 from 'koa'
 import Koa2 from 'koa-2'
 import { presignMiddleware as expressMiddleware } from '../../src/adapters/express'
+import { presignPlugin } from '../../src/adapters/fastify'
 import { createFetchHandler } from '../../src/adapters/fetch'
 import { presignMiddleware as koaMiddleware } from '../../src/adapters/koa'
 import type { PresignOptions } from '../../src/core/options'
@@ -73,6 +76,64 @@ function koaTarget(name: string, Koa: typeof Koa3, withParser: boolean): Target 
   }
 }
 
+type AnyFastify = typeof Fastify5
+
+/**
+ * Content-type parsers an app may have: `@fastify/formbody`-style (through a `fastify-plugin`,
+ * so they reach every route), a `text/plain` parser replacing Fastify's default one, and a
+ * catch-all for everything else. Inside the plugin our own reading decides (SPEC §5.10).
+ */
+function withOtherParsers(app: FastifyInstance): void {
+  const formbody = Object.assign(
+    async (instance: FastifyInstance) => {
+      instance.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body: string, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body)))
+      })
+    },
+    { [Symbol.for('skip-override')]: true },
+  )
+  app.register(formbody)
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body))
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+  // Another plugin with its own routes and a JSON body, next to ours.
+  app.register(async (other) => {
+    other.post('/other/echo', async (request) => request.body)
+  })
+}
+
+function fastifyTarget(name: string, fastify: AnyFastify, withParsers: boolean): Target {
+  return {
+    name,
+    passesThrough: true,
+    // Inside the plugin nothing parses before us, whatever the app registered.
+    parser: false,
+    build(options) {
+      const app = fastify()
+      if (withParsers) withOtherParsers(app)
+      // The host's error and 404 handlers: unexpected errors and unknown paths must reach them.
+      app.setErrorHandler((err: Error & { statusCode?: number }, _request, reply) => {
+        reply.code(err.statusCode ?? 500).send({ code: 'host_error', message: err.message })
+      })
+      app.setNotFoundHandler((_request, reply) => {
+        reply.code(404).send({ code: 'host_not_found' })
+      })
+      app.register(presignPlugin, { prefix: '/uploads', ...options })
+      // Fastify routes once ready; `build` is synchronous, so requests wait for it.
+      const ready = app.ready().then(
+        () => undefined,
+        (err: Error) => err,
+      )
+      return (req, res) => {
+        ready.then((err) => {
+          if (!err) return void app.server.emit('request', req, res)
+          res.statusCode = 500
+          res.end(JSON.stringify({ code: 'host_error', message: err.message }))
+        })
+      }
+    },
+  }
+}
+
 const fetchTarget: Target = {
   name: 'fetch (node:http)',
   passesThrough: false,
@@ -98,6 +159,10 @@ export const targets: Target[] = [
   koaTarget('Koa 3 + @koa/bodyparser', Koa3, true),
   koaTarget('Koa 2', Koa2 as unknown as typeof Koa3, false),
   koaTarget('Koa 2 + @koa/bodyparser', Koa2 as unknown as typeof Koa3, true),
+  fastifyTarget('Fastify 5', Fastify5, false),
+  fastifyTarget('Fastify 5 + other plugins and content-type parsers', Fastify5, true),
+  fastifyTarget('Fastify 4', Fastify4 as unknown as AnyFastify, false),
+  fastifyTarget('Fastify 4 + other plugins and content-type parsers', Fastify4 as unknown as AnyFastify, true),
   fetchTarget,
 ]
 
