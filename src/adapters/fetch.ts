@@ -7,7 +7,7 @@ import { type PrefixOption, normalizePrefix, stripPrefix } from './_prefix'
 export { PresignError, isPresignError } from '../core/errors'
 export type { PresignOptions } from '../core/options'
 
-export interface FetchPresignOptions<Id extends Identity = Identity, Result = unknown>
+export interface FetchPresignOptions<Id extends Identity | true = Identity | true, Result = unknown>
   extends PresignOptions<Request, Id, Result>,
     PrefixOption {}
 
@@ -19,7 +19,7 @@ export interface FetchPresignOptions<Id extends Identity = Identity, Result = un
  * const handler = createFetchHandler({ prefix: '/uploads', bucket: 'uploads', secret, authorize: () => true })
  * app.all('/uploads/*', (c) => handler(c.req.raw))   // Hono
  */
-export function createFetchHandler<Id extends Identity = Identity, Result = unknown>(options: FetchPresignOptions<Id, Result>) {
+export function createFetchHandler<Id extends Identity | true = Identity | true, Result = unknown>(options: FetchPresignOptions<Id, Result>) {
   const prefix = normalizePrefix(options?.prefix)
   const presigner = createPresigner(options)
 

@@ -7,7 +7,7 @@ import { type PrefixOption, normalizePrefix, stripPrefix } from './_prefix'
 export { PresignError, isPresignError } from '../core/errors'
 export type { PresignOptions } from '../core/options'
 
-export interface KoaPresignOptions<Id extends Identity = Identity, Result = unknown>
+export interface KoaPresignOptions<Id extends Identity | true = Identity | true, Result = unknown>
   extends PresignOptions<Context, Id, Result>,
     PrefixOption {}
 
@@ -18,7 +18,7 @@ export interface KoaPresignOptions<Id extends Identity = Identity, Result = unkn
  * @example
  * app.use(presignMiddleware({ prefix: '/uploads', bucket: 'uploads', secret, authorize: ({ request }) => request.state.user ?? false }))
  */
-export function presignMiddleware<Id extends Identity = Identity, Result = unknown>(options: KoaPresignOptions<Id, Result>) {
+export function presignMiddleware<Id extends Identity | true = Identity | true, Result = unknown>(options: KoaPresignOptions<Id, Result>) {
   const prefix = normalizePrefix(options?.prefix)
   const presigner = createPresigner(options)
 

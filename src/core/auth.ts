@@ -1,5 +1,5 @@
 import { PresignError, refusalFrom } from './errors'
-import type { Action, FileInfo, Identity } from './options'
+import type { Action, FileInfo, Identity, Refusal } from './options'
 import type { Core } from './presigner'
 import type { UploadToken } from './token'
 
@@ -9,20 +9,20 @@ export function identityIdOf(identity: Identity | true): string | null {
 }
 
 /** Asks `authorize`: `false` is a 403; a thrown refusal keeps its 4xx status; a crash is rethrown. */
-export async function authorize<Req, Id extends Identity>(
+export async function authorize<Req, Id extends Identity | true>(
   core: Core<Req, Id>,
   action: Action,
   request: Req,
   extra: { key?: string; file?: FileInfo },
-): Promise<Id | true> {
-  let verdict: Id | boolean
+): Promise<Id> {
+  let verdict: Id | Refusal
   try {
     verdict = await core.config.authorize({ action, request, ...extra, ...(core.config.route ? { route: core.config.route } : {}) })
   } catch (error) {
     // A refusal keeps its status; a crash goes on to the host's error handler.
     throw refusalFrom(error) ?? error
   }
-  if (verdict === true) return true
+  if (verdict === true) return verdict
   if (verdict === false || verdict === undefined || verdict === null) {
     throw new PresignError('forbidden', 'You are not allowed to do this.')
   }
@@ -34,7 +34,7 @@ export async function authorize<Req, Id extends Identity>(
 }
 
 /** Follow-up calls: the token must be intact, alive, and the caller the one who started. */
-export async function resumeUpload<Req, Id extends Identity>(
+export async function resumeUpload<Req, Id extends Identity | true>(
   core: Core<Req, Id>,
   action: Action,
   sealed: unknown,

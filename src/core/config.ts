@@ -25,7 +25,7 @@ const RULE_NAMES: readonly RuleName[] = ['bucket', 'keyPrefix', 'maxFileSize', '
  * applied, every check done once at start-up, nothing left to check per request but the rules
  * given as functions. Field by field as in `PresignOptions`.
  */
-export interface Config<Req, Id extends Identity, Result> {
+export interface Config<Req, Id extends Identity | true, Result> {
   /** the route's name (with `routes`) */
   route: string | undefined
   region: string | undefined
@@ -123,7 +123,7 @@ function rulesOf(values: { [K in RuleName]: unknown }): Rules {
 }
 
 /** The rules for one request: the static ones as they are, the functions asked (sync or async) and checked. */
-export async function rulesFor<Req, Id extends Identity>(config: Config<Req, Id, any>, ctx: RuleContext<Req, Id>): Promise<Rules> {
+export async function rulesFor<Req, Id extends Identity | true>(config: Config<Req, Id, any>, ctx: RuleContext<Req, Id>): Promise<Rules> {
   if (config.staticRules) return config.staticRules
   const values = {} as { [K in RuleName]: unknown }
   for (const name of RULE_NAMES) {
@@ -155,7 +155,7 @@ export function secretsOf(options: { secret?: unknown } | null | undefined): rea
 }
 
 /** Validates the options, throwing prefixed start-up errors that name the fix. */
-export function resolveConfig<Req, Id extends Identity, Result>(
+export function resolveConfig<Req, Id extends Identity | true, Result>(
   options: PresignOptions<Req, Id, Result>,
   route?: string,
 ): Config<Req, Id, Result> {

@@ -8,6 +8,15 @@ export interface Identity {
   id: string | number
 }
 
+/** What `authorize` may answer besides an identity or `true`: a refusal (403). Hooks never see it. */
+export type Refusal = false | null | undefined
+
+/**
+ * What an S3 event knows of the uploader (`source: 'event'`): the id sealed in the object's tag,
+ * as `authorize` returned it (string or number), or `true` for an anonymous upload.
+ */
+export type Uploader<Id extends Identity | true> = Id extends Identity ? { id: Id['id'] } : Id
+
 /** The actions `authorize` is asked about. Signing and listing parts count as `upload`. */
 export type Action = 'upload' | 'download' | 'delete' | 'complete' | 'abort'
 
@@ -36,9 +45,9 @@ export interface AuthorizeContext<Req = unknown> {
   route?: string
 }
 
-export interface KeyForContext<Req = unknown, Id extends Identity = Identity> {
+export interface KeyForContext<Req = unknown, Id extends Identity | true = Identity | true> {
   request: Req
-  identity: Id | true
+  identity: Id
   file: FileInfo
   /** The name of the upload route (with `routes`). */
   route?: string
@@ -48,9 +57,9 @@ export interface KeyForContext<Req = unknown, Id extends Identity = Identity> {
  * What a rule given as a function sees: the request, who asks, and for a new upload the file.
  * `file` is undefined for downloads and deletes (only `bucket` and `keyPrefix` are asked there).
  */
-export interface RuleContext<Req = unknown, Id extends Identity = Identity> {
+export interface RuleContext<Req = unknown, Id extends Identity | true = Identity | true> {
   request: Req
-  identity: Id | true
+  identity: Id
   file: FileInfo | undefined
   /** The name of the upload route (with `routes`). */
   route: string | undefined
@@ -61,7 +70,7 @@ export interface RuleContext<Req = unknown, Id extends Identity = Identity> {
  * size limit per plan. What it returned when an upload was created is sealed into its token and
  * binds every later step of that upload.
  */
-export type Rule<T, Req = unknown, Id extends Identity = Identity> = T | ((ctx: RuleContext<Req, Id>) => T | Promise<T>)
+export type Rule<T, Req = unknown, Id extends Identity | true = Identity | true> = T | ((ctx: RuleContext<Req, Id>) => T | Promise<T>)
 
 /** What `onComplete` sees of the verified object, whichever way the upload finished. */
 interface CompletedObject {
@@ -84,11 +93,11 @@ interface CompletedObject {
  * event notification given to `handleS3Event` (no request; the identity is the uploader's id
  * sealed in the object's tag, `true` for an anonymous uploader).
  */
-export type CompleteContext<Req = unknown, Id extends Identity = Identity> = CompletedObject &
-  ({ source: 'complete'; request: Req; identity: Id | true } | { source: 'event'; request: undefined; identity: { id: string } | true })
+export type CompleteContext<Req = unknown, Id extends Identity | true = Identity | true> = CompletedObject &
+  ({ source: 'complete'; request: Req; identity: Id } | { source: 'event'; request: undefined; identity: Uploader<Id> })
 
 /** The options of `createPresigner` and of every adapter. */
-export interface PresignOptions<Req = unknown, Id extends Identity = Identity, Result = unknown> {
+export interface PresignOptions<Req = unknown, Id extends Identity | true = Identity | true, Result = unknown> {
   /**
    * The bucket that receives uploads, or a function of the request (a bucket per tenant).
    * @example 'my-app-uploads'
@@ -114,10 +123,12 @@ export interface PresignOptions<Req = unknown, Id extends Identity = Identity, R
   secret: string | readonly string[]
   /**
    * Decides who may do what. Return `{ id, ... }` for a known caller (tokens are bound to
-   * `id`), `true` for an anonymous one, `false` (or throw) to refuse. Throw a `PresignError`
+   * `id`), `true` for an anonymous one, `false` (or throw) to refuse. The hooks and rules get what
+   * it returns as `ctx.identity`, typed as such: `true` only if it can return `true`. Write it
+   * before the hooks in the options object (TypeScript infers the identity in order). Throw a `PresignError`
    * (or an error with a 4xx `status`) to answer with that status and message.
    */
-  authorize: (ctx: AuthorizeContext<Req>) => Id | boolean | Promise<Id | boolean>
+  authorize: (ctx: AuthorizeContext<Req>) => Id | Refusal | Promise<Id | Refusal>
   /**
    * Chooses the object key. The result must follow the key rules (no `..` segments, no
    * leading `/`, no control characters, at most 1,024 UTF-8 bytes).
@@ -196,6 +207,6 @@ export interface PresignOptions<Req = unknown, Id extends Identity = Identity, R
 }
 
 /** The options of one named route: any option but `secret` and `routes`. */
-export type RouteOptions<Req = unknown, Id extends Identity = Identity, Result = unknown> = Partial<
+export type RouteOptions<Req = unknown, Id extends Identity | true = Identity | true, Result = unknown> = Partial<
   Omit<PresignOptions<Req, Id, Result>, 'secret' | 'routes'>
 >

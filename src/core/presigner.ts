@@ -29,7 +29,7 @@ export interface BucketServices {
  * Everything built once from the options and shared by every action of one route (the whole
  * mount without `routes`): the per-request path only handles the request.
  */
-export interface Core<Req = any, Id extends Identity = any, Result = any> {
+export interface Core<Req = any, Id extends Identity | true = any, Result = any> {
   config: Config<Req, Id, Result>
   /** The storage and signers of a bucket: one S3 client per client config, one signer per bucket. */
   at(bucket: string): BucketServices
@@ -85,7 +85,7 @@ export interface Presigner<Req = unknown, Result = unknown> {
  * const presigner = createPresigner({ bucket: 'uploads', secret: process.env.PRESIGN_SECRET, authorize: () => true })
  * const upload = await presigner.create({ filename: 'a.png', contentType: 'image/png', size: 1234 }, req)
  */
-export function createPresigner<Req = unknown, Id extends Identity = Identity, Result = unknown>(
+export function createPresigner<Req = unknown, Id extends Identity | true = Identity | true, Result = unknown>(
   options: PresignOptions<Req, Id, Result>,
 ): Presigner<Req, Result> {
   const secrets = secretsOf(options)
@@ -146,7 +146,7 @@ export function createPresigner<Req = unknown, Id extends Identity = Identity, R
   }
 }
 
-function presignerOf<Req, Id extends Identity, Result>(core: Core<Req, Id, Result>): Presigner<Req, Result> {
+function presignerOf<Req, Id extends Identity | true, Result>(core: Core<Req, Id, Result>): Presigner<Req, Result> {
   const self: Presigner<Req, Result> = {
     handle: createHandler(core),
     create: (body, request) => create(core, body, request),

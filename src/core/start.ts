@@ -21,7 +21,7 @@ function refuseOverLimit(size: number | undefined, limit: number) {
  * What every new upload starts with: an authorized caller, a file within the rules, a valid key,
  * and the token it will carry (strategies add their fields).
  */
-export async function begin<Req, Id extends Identity>(core: Core<Req, Id>, file: FileInfo, request: Req, mount?: string) {
+export async function begin<Req, Id extends Identity | true>(core: Core<Req, Id>, file: FileInfo, request: Req, mount?: string) {
   const { config } = core
   const { route } = config
   const identity = await authorize(core, 'upload', request, { file })
@@ -41,7 +41,7 @@ export async function begin<Req, Id extends Identity>(core: Core<Req, Id>, file:
     ...(file.size === undefined ? {} : { size: file.size }),
     contentType: file.contentType,
     identityId,
-    tag: core.tags.seal({ scope: config.scope, bucket, key }, { identityId, maxFileSize }),
+    tag: core.tags.seal({ scope: config.scope, bucket, key }, { identityId: identity === true ? null : identity.id, maxFileSize }),
     expiresAt: Math.floor(Date.now() / 1000) + config.tokenExpiresIn,
     scope: config.scope,
     ...(mount === undefined ? {} : { mount }),

@@ -181,8 +181,8 @@ export interface TagBinding {
 
 /** What a tag carries besides its binding. */
 export interface TagContent {
-  /** the uploader's identity id (null: anonymous) */
-  identityId: string | null
+  /** the uploader's identity id as `authorize` returned it, a string or a number (null: anonymous) */
+  identityId: string | number | null
   /** the size limit in force when the upload was created (S3 events judge the object by it) */
   maxFileSize: number
 }
@@ -221,9 +221,10 @@ function bindingOf(at: TagBinding): Buffer {
 }
 
 // Plain text of a tag: the binding (16 bytes), the size limit (8 bytes, big-endian), then 0x00 +
-// the identity id (UTF-8), or 0x01 for an anonymous uploader.
+// the identity id (UTF-8), 0x02 + a numeric id (its decimal digits), or 0x01 for an anonymous uploader.
 const ANONYMOUS = 0x01
 const NAMED = 0x00
+const NUMBERED = 0x02
 const HEAD = 16 + 8
 
 export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
@@ -234,7 +235,10 @@ export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
       const cipher = createCipheriv('aes-256-gcm', keys[0]!, iv)
       const limit = Buffer.alloc(8)
       limit.writeBigUInt64BE(BigInt(maxFileSize))
-      const who = identityId === null ? Buffer.of(ANONYMOUS) : Buffer.concat([Buffer.of(NAMED), Buffer.from(identityId, 'utf8')])
+      const who =
+        identityId === null
+          ? Buffer.of(ANONYMOUS)
+          : Buffer.concat([Buffer.of(typeof identityId === 'number' ? NUMBERED : NAMED), Buffer.from(String(identityId), 'utf8')])
       const body = Buffer.concat([cipher.update(Buffer.concat([bindingOf(at), limit, who])), cipher.final()])
       return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')
     },
@@ -256,6 +260,7 @@ export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
         const maxFileSize = Number(plain.readBigUInt64BE(16))
         if (plain[HEAD] === ANONYMOUS && plain.length === HEAD + 1) return { identityId: null, maxFileSize }
         if (plain[HEAD] === NAMED && plain.length > HEAD + 1) return { identityId: plain.subarray(HEAD + 1).toString('utf8'), maxFileSize }
+        if (plain[HEAD] === NUMBERED && plain.length > HEAD + 1) return { identityId: Number(plain.subarray(HEAD + 1).toString('utf8')), maxFileSize }
         return undefined
       }
       return undefined

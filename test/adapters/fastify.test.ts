@@ -106,7 +106,8 @@ it('types the hooks (checked by tsc): request is the FastifyRequest, identity wh
     },
     keyFor: ({ request, identity }) => {
       expectTypeOf(request).toEqualTypeOf<FastifyRequest>()
-      expectTypeOf(identity).toEqualTypeOf<KeyForContext<FastifyRequest, Identity>['identity']>()
+      // register() without a type argument: the default identity, a caller or anonymous.
+      expectTypeOf(identity).toEqualTypeOf<Identity | true>()
       return 'k'
     },
   })
@@ -115,7 +116,7 @@ it('types the hooks (checked by tsc): request is the FastifyRequest, identity wh
     authorize: () => ({ id: 'a', plan: 'pro' }),
     keyFor: ({ identity }) => {
       expectTypeOf(identity).toEqualTypeOf<KeyForContext<FastifyRequest, User>['identity']>()
-      return identity === true ? 'anon/k' : `${identity.plan}/k`
+      return `${identity.plan}/k`
     },
   })
   // @ts-expect-error: the options are checked, `bucket` is required

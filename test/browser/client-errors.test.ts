@@ -99,7 +99,7 @@ describeRgw('the client in Chromium when the browser blocks a request', () => {
           ...rules,
           bucket: withCors.bucket,
           authorize: ({ request }) => (request.headers.cookie?.split(/;\s*/).includes(`sid=${SID}`) ? { id: 'alice' } : false),
-          onComplete: ({ identity }) => ({ owner: identity === true ? null : identity.id }),
+          onComplete: ({ identity }) => ({ owner: identity.id }),
         }),
       )
       api = await listen(b)

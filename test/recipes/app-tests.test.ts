@@ -58,12 +58,12 @@ function createApp(config: { bucket: string; s3: S3ClientConfig; secret: string 
       s3: config.s3,
       secret: config.secret,
       authorize: ({ request }) => currentUser(request) ?? false,
-      keyFor: ({ identity, file }) => `users/${identity === true ? 'anonymous' : identity.id}/${file.filename}`,
+      keyFor: ({ identity, file }) => `users/${identity.id}/${file.filename}`, // authorize never returns true: identity is a User
       allowedContentTypes: ['text/plain', 'image/png'],
       maxFileSize: 50 * 1024 * 1024,
       multipart: { threshold: 8 * 1024 * 1024, partSize: 5 * 1024 * 1024 },
       onComplete: ({ key, size, contentType, identity }) => {
-        files.push({ key, size, contentType, owner: identity === true ? 'anonymous' : identity.id })
+        files.push({ key, size, contentType, owner: identity.id })
         return { id: files.length }
       },
     }),

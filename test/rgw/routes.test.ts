@@ -62,8 +62,8 @@ describeRgw('issue 13: upload routes, rules per request and delete (RGW)', () =>
         s3: rgwClientConfig(),
         authorize: ({ request }) => userOf(request),
         // A bucket per tenant, and a size limit per plan: rules given as functions of the request.
-        bucket: ({ identity }) => (identity !== true && identity.tenant === 'b' ? tenantB.bucket : tenantA.bucket),
-        maxFileSize: ({ identity }) => (identity !== true && identity.plan === 'pro' ? 2000 : 1000),
+        bucket: ({ identity }) => (identity.tenant === 'b' ? tenantB.bucket : tenantA.bucket),
+        maxFileSize: ({ identity }) => (identity.plan === 'pro' ? 2000 : 1000),
         routes: {
           avatar: { allowedContentTypes: ['image/*'], keyPrefix: 'avatars/', onComplete: onAvatar },
           document: { allowedContentTypes: ['application/pdf', 'text/plain'], keyPrefix: 'docs/', onComplete: onDocument },
