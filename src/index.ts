@@ -6,6 +6,7 @@ export type {
   Action,
   AuthorizeContext,
   CompleteContext,
+  ErrorEvent,
   FileInfo,
   Identity,
   KeyForContext,

@@ -3,7 +3,7 @@ import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { configError } from './errors'
 import { MAX_KEY_BYTES, contentTypeMatcher } from './keys'
 import { MAX_EXPIRES_IN, MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_SINGLE_SIZE, MIN_PART_SIZE, MiB } from './limits'
-import type { Identity, PresignOptions, Rule, RuleContext } from './options'
+import type { ErrorEvent, Identity, PresignOptions, Rule, RuleContext } from './options'
 
 /** The rules in force for one upload: what its token seals, and what every later step applies. */
 export interface Rules {
@@ -39,6 +39,7 @@ export interface Config<Req, Id extends Identity | true, Result> {
   timeout: number
   tokenExpiresIn: number
   uploadCredentials: PresignOptions<Req, Id, Result>['uploadCredentials']
+  onError: NonNullable<PresignOptions<Req, Id, Result>['onError']>
   /** the rules, resolved once when none is a function */
   staticRules: Rules | undefined
   /** each rule as given: a value (validated) or a function (its results validated per request) */
@@ -133,6 +134,15 @@ export async function rulesFor<Req, Id extends Identity | true>(config: Config<R
   return rulesOf(values)
 }
 
+/** The default `onError`: one line for 5xx answers and hook failures; refusals (4xx) are the client's business. */
+function logServerErrors(event: ErrorEvent): void {
+  if (event.status < 500) return
+  const describe = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e))
+  const inner = (event.error as { cause?: unknown } | undefined)?.cause
+  const cause = describe(event.error) + (inner === undefined ? '' : ` (cause: ${describe(inner)})`)
+  console.error(`[s3-presign-middleware] ${event.action}${event.route ? ` (${event.route})` : ''}: ${event.status} ${event.code}: ${cause}`)
+}
+
 const ROUTE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 
 /** The secrets that seal tokens and tags (the first seals, all open): checked at start-up. */
@@ -171,7 +181,7 @@ export function resolveConfig<Req, Id extends Identity | true, Result>(
       "`authorize` is required: a function that returns the caller's identity `{ id }`, `true` for anonymous callers, or `false` to refuse. Write `authorize: () => true` to allow everyone.",
     )
   }
-  for (const hook of ['keyFor', 'onComplete'] as const) {
+  for (const hook of ['keyFor', 'onComplete', 'onError'] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function') throw configError(`\`${hook}\` must be a function.`)
   }
 
@@ -234,6 +244,7 @@ export function resolveConfig<Req, Id extends Identity | true, Result>(
     timeout,
     tokenExpiresIn,
     uploadCredentials,
+    onError: options.onError ?? logServerErrors,
     staticRules: allStatic ? rulesOf(rules) : undefined,
     rules,
     scope: scopeOf(route, rules),

@@ -1,4 +1,5 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
+import type { ErrorCode } from '../wire'
 
 /**
  * What `authorize` returns for a known caller: tokens are bound to `id` (a number is bound as its
@@ -95,6 +96,18 @@ interface CompletedObject {
  */
 export type CompleteContext<Req = unknown, Id extends Identity | true = Identity | true> = CompletedObject &
   ({ source: 'complete'; request: Req; identity: Id } | { source: 'event'; request: undefined; identity: Uploader<Id> })
+
+/** What `onError` hears of: an error answer, a hook that threw, a refusal. */
+export interface ErrorEvent {
+  /** The error: a `PresignError` for answers we gave, the hook's own error otherwise (its `cause` may hold S3's). */
+  error: unknown
+  code: ErrorCode
+  /** The status answered (500 for an error passed to the host's error handler). */
+  status: number
+  action: Action
+  /** The name of the upload route (with `routes`). */
+  route?: string
+}
 
 /** The options of `createPresigner` and of every adapter. */
 export interface PresignOptions<Req = unknown, Id extends Identity | true = Identity | true, Result = unknown> {
@@ -196,6 +209,13 @@ export interface PresignOptions<Req = unknown, Id extends Identity | true = Iden
    * @default 86400 (24 hours)
    */
   tokenExpiresIn?: number
+  /**
+   * Hears of every error answer (4xx refusals and 5xx storage failures) and of every hook that
+   * threw, for logs and metrics; it never changes the answer.
+   * @default one line on `console.error` for 5xx answers and hook failures; refusals are quiet
+   * @example onError: ({ error, code, status, action }) => logger.warn({ err: error, code, status, action }, 'upload route error')
+   */
+  onError?: (event: ErrorEvent) => void
   /**
    * Named upload kinds, each with its own rules and hooks; unset options come from the top level.
    * Every route then lives under `/<name>/` (`/avatar/create`, `/avatar/s3/multipart`, ...): point

@@ -191,14 +191,22 @@ function servicesRegistry() {
   }
   const buckets = new Map<string, BucketServices>()
 
+  // Per config, computed once: the hot path only joins it with the bucket.
+  const clientKeys = new WeakMap<Config<any, any, any>, string>()
   return function services(config: Config<any, any, any>, bucket: string): BucketServices {
-    const clientKey = [identify(config.s3), config.region ?? '', config.timeout, identify(config.uploadCredentials)].join('|')
+    let clientKey = clientKeys.get(config)
+    if (clientKey === undefined) {
+      clientKey = [identify(config.s3), config.region ?? '', config.timeout, identify(config.uploadCredentials)].join('|')
+      clientKeys.set(config, clientKey)
+    }
     const key = `${clientKey}|${bucket}`
     const found = buckets.get(key)
     if (found) {
-      // Most recently used last: the first is the one to forget.
-      buckets.delete(key)
-      buckets.set(key, found)
+      // Most recently used last (the first is the one to forget); a lone bucket needs no reordering.
+      if (buckets.size > 1) {
+        buckets.delete(key)
+        buckets.set(key, found)
+      }
       return found
     }
     let clients = clientSets.get(clientKey)

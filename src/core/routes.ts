@@ -1,8 +1,9 @@
-import type { ErrorBody } from '../wire'
+import type { ErrorBody, ErrorCode } from '../wire'
 import { deleteObject, download } from './download'
 import { PresignError, isPresignError } from './errors'
 import { abort, complete } from './finish'
 import { listParts, signParts } from './parts'
+import type { Action } from './options'
 import type { Core } from './presigner'
 import { create } from './start'
 import { uppyRoutes } from './uppy-routes'
@@ -81,12 +82,24 @@ export function createHandler<Req>(core: Core<Req>) {
     ]),
   ])
 
+  const { onError, route: routeName } = core.config
+  /** Tells `onError`; an observer never changes the answer, so its own failure is only logged. */
+  const report = (error: unknown, action: Action, status: number, code: ErrorCode) => {
+    try {
+      onError({ error, code, status, action, ...(routeName ? { route: routeName } : {}) })
+    } catch (failure) {
+      console.error('[s3-presign-middleware] onError threw:', failure)
+    }
+  }
+
   return async function handle(req: CoreRequest<Req>): Promise<CoreResponse | undefined> {
     // Exactly as sent: `/download/` is not `/download` (a host guard on one must cover the other).
     const { path } = req
     const found = match(path)
     if (!found) return undefined
-    const route = found.methods[req.method.toUpperCase()]
+    const method = req.method.toUpperCase()
+    const route = found.methods[method]
+    const action = actionOf(found.pattern, method)
     try {
       if (found.malformed) throw new PresignError('invalid_request', 'This upload id is not valid percent-encoding.')
       if (!route) {
@@ -96,10 +109,24 @@ export function createHandler<Req>(core: Core<Req>) {
       }
       return await route(req, found.params)
     } catch (error) {
-      if (isPresignError(error)) return json(error.toJSON() satisfies ErrorBody, error.status)
+      if (isPresignError(error)) {
+        report(error, action, error.status, error.code)
+        return json(error.toJSON() satisfies ErrorBody, error.status)
+      }
+      // A hook that threw, or a bug: the host's error handler answers; onError hears of it first.
+      report(error, action, 500, 'internal_error')
       throw error
     }
   }
+}
+
+/** What `authorize` is asked for on a route: `onError` reports it with every error. */
+function actionOf(pattern: string, method: string): Action {
+  if (pattern === '/complete' || pattern.endsWith('/complete')) return 'complete'
+  if (pattern === '/abort' || (pattern === '/s3/multipart/:uploadId' && method === 'DELETE')) return 'abort'
+  if (pattern === '/download') return 'download'
+  if (pattern === '/delete') return 'delete'
+  return 'upload'
 }
 
 /**
@@ -108,7 +135,7 @@ export function createHandler<Req>(core: Core<Req>) {
  * first match wins. A parameter that is not valid percent-encoding is a 400, not a miss.
  */
 function compileRoutes<Req>(routes: RouteTable<Req>) {
-  const compiled = routes.map(([pattern, methods]) => ({ segments: pattern.split('/'), methods }))
+  const compiled = routes.map(([pattern, methods]) => ({ pattern, segments: pattern.split('/'), methods }))
   return (path: string) => {
     const segments = path.split('/')
     for (const route of compiled) {
@@ -126,7 +153,7 @@ function compileRoutes<Req>(routes: RouteTable<Req>) {
         }
         return true
       })
-      if (ok) return { methods: route.methods, params, malformed }
+      if (ok) return { pattern: route.pattern, methods: route.methods, params, malformed }
     }
     return undefined
   }

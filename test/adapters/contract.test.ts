@@ -327,6 +327,57 @@ describe.each(withRoutes)('$name', (target) => {
     })
   })
 
+  describe('onError', () => {
+    it('hears of refusals, storage failures and hook crashes, and never changes the answer', async () => {
+      const events: Array<{ code: string; status: number; action: string }> = []
+      const onError = vi.fn(({ code, status, action }: { code: string; status: number; action: string }) => {
+        events.push({ code, status, action })
+        throw new Error('a broken logger')
+      })
+      vi.spyOn(console, 'error').mockImplementation(() => {})
+      const refused = await app({ onError, authorize: () => false })
+        .post(at('/create'))
+        .send(file)
+      expect(refused.status).toBe(403)
+      const body = await created({ onError })
+      s3mock.on(HeadObjectCommand).rejects(Object.assign(new Error('boom'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }))
+      const failed = await app({ onError }).post(at('/complete')).send({ token: body.token })
+      expect(failed.status).toBe(502)
+      const crashed = await app({
+        onError,
+        authorize: () => {
+          throw new TypeError('db down')
+        },
+      })
+        .post(at('/create'))
+        .send(file)
+      expect(crashed.status).toBe(500)
+      expect(crashed.body.code).toBe('host_error')
+      expect(events).toEqual([
+        { code: 'forbidden', status: 403, action: 'upload' },
+        { code: 'storage_error', status: 502, action: 'complete' },
+        { code: 'internal_error', status: 500, action: 'upload' },
+      ])
+    })
+
+    it('prints one line for 5xx answers and hook failures by default, nothing for refusals', async () => {
+      const log = vi.spyOn(console, 'error').mockImplementation(() => {})
+      expect(
+        (
+          await app({ authorize: () => false })
+            .post(at('/create'))
+            .send(file)
+        ).status,
+      ).toBe(403)
+      expect(log).not.toHaveBeenCalled()
+      const body = await created()
+      s3mock.on(HeadObjectCommand).rejects(Object.assign(new Error('boom'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } }))
+      expect((await app().post(at('/complete')).send({ token: body.token })).status).toBe(502)
+      expect(log).toHaveBeenCalledTimes(1)
+      expect(String(log.mock.calls[0]![0])).toMatch(/^\[s3-presign-middleware\] complete.*502 storage_error.*InternalError: boom/)
+    })
+  })
+
   describe('download', () => {
     const stored = (contentType: string) =>
       s3mock.on(HeadObjectCommand).resolves({ ContentLength: 3, ContentType: contentType, ETag: '"e"' })
