@@ -14,7 +14,9 @@ export type { PresignOptions } from '../core/options'
  * @example
  * app.use('/uploads', presignMiddleware({ bucket: 'uploads', secret: process.env.PRESIGN_SECRET, authorize: (ctx) => ctx.request.user ?? false }))
  */
-export function presignMiddleware<Id extends Identity | true = Identity | true, Result = unknown>(options: PresignOptions<Request, Id, Result>) {
+export function presignMiddleware<Id extends Identity | true = Identity | true, Result = unknown>(
+  options: PresignOptions<Request, Id, Result>,
+) {
   const presigner = createPresigner(options)
 
   return function presignMiddleware(req: Request, res: Response, next: NextFunction): void {

@@ -8,7 +8,11 @@ export { PresignError, isPresignError } from '../core/errors'
 export type { PresignOptions } from '../core/options'
 
 /** The plugin's options: the same as every adapter's; the mount path is Fastify's own `prefix`. */
-export type FastifyPresignOptions<Id extends Identity | true = Identity | true, Result = unknown> = PresignOptions<FastifyRequest, Id, Result>
+export type FastifyPresignOptions<Id extends Identity | true = Identity | true, Result = unknown> = PresignOptions<
+  FastifyRequest,
+  Id,
+  Result
+>
 
 // Every method a route could be asked with, so a wrong one gets the core's 405 with `Allow`
 // (HEAD comes with GET). Not OPTIONS: CORS preflights stay with the app's CORS plugin.

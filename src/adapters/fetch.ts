@@ -19,7 +19,9 @@ export interface FetchPresignOptions<Id extends Identity | true = Identity | tru
  * const handler = createFetchHandler({ prefix: '/uploads', bucket: 'uploads', secret, authorize: () => true })
  * app.all('/uploads/*', (c) => handler(c.req.raw))   // Hono
  */
-export function createFetchHandler<Id extends Identity | true = Identity | true, Result = unknown>(options: FetchPresignOptions<Id, Result>) {
+export function createFetchHandler<Id extends Identity | true = Identity | true, Result = unknown>(
+  options: FetchPresignOptions<Id, Result>,
+) {
   const prefix = normalizePrefix(options?.prefix)
   const presigner = createPresigner(options)
 

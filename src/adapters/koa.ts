@@ -32,7 +32,8 @@ export function presignMiddleware<Id extends Identity | true = Identity | true, 
             path,
             query: new URLSearchParams(ctx.querystring),
             readBody: () => readNodeJson(ctx.req, (ctx.request as { body?: unknown }).body),
-            mount: prefix,
+            // koa-mount strips its path before us and records it as ctx.mountPath.
+            mount: `${(ctx as { mountPath?: string }).mountPath ?? ''}${prefix}`,
             request: ctx,
           })
     if (!response) return next()

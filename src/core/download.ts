@@ -1,10 +1,11 @@
 import type { DownloadResponse } from '../wire'
-import { authorize } from './auth'
+import { authorize, identityIdOf } from './auth'
 import { rulesFor } from './config'
 import { PresignError } from './errors'
 import { asObject } from './input'
 import { assertValidKey, isScriptCapable } from './keys'
 import type { Core } from './presigner'
+import { OBJECT_TAG_METADATA } from './token'
 import { expiresAt } from './start'
 
 /** Downloads and deletes: an existing object, named by its key, once `authorize` allows it. */
@@ -30,12 +31,26 @@ export async function download<Req>(core: Core<Req>, body: unknown, request: Req
   return { url, expiresAt: expiresAt(expiresIn) }
 }
 
-/** `POST /delete`: removes the object once `authorize` allows `delete` for that key, within the route's key space. */
+/**
+ * `POST /delete`: removes the object once `authorize` allows `delete` for that key, within the
+ * route's key space, and only an object this caller uploaded through this route (its sealed tag
+ * names them): an `authorize` that ignores `ctx.action` must not let one user delete another's
+ * files, or objects that never came through the package. Server code deletes anything in the key
+ * space with `presigner.delete(key)`. An object already gone is deleted: `{}`.
+ */
 export async function deleteObject<Req>(core: Core<Req>, body: unknown, request: Req): Promise<Record<string, never>> {
   const key = asObject(body).key
   assertValidKey(key)
   const identity = await authorize(core, 'delete', request, { key })
-  await removeIn(core, key, await rulesAt(core, request, identity))
+  if (identity === true) throw new PresignError('forbidden', 'Log in to delete files.')
+  const rules = await rulesAt(core, request, identity)
+  const object = await core.at(rules.bucket).storage.head(key)
+  if (!object) return {}
+  const tag = core.tags.open(object.metadata[OBJECT_TAG_METADATA], { scope: core.config.scope, bucket: rules.bucket, key })
+  if (!tag || tag.identityId === null || String(tag.identityId) !== identityIdOf(identity)) {
+    throw new PresignError('forbidden', 'You can delete only files you uploaded here.')
+  }
+  await removeIn(core, key, rules)
   return {}
 }
 

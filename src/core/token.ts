@@ -260,7 +260,8 @@ export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
         const maxFileSize = Number(plain.readBigUInt64BE(16))
         if (plain[HEAD] === ANONYMOUS && plain.length === HEAD + 1) return { identityId: null, maxFileSize }
         if (plain[HEAD] === NAMED && plain.length > HEAD + 1) return { identityId: plain.subarray(HEAD + 1).toString('utf8'), maxFileSize }
-        if (plain[HEAD] === NUMBERED && plain.length > HEAD + 1) return { identityId: Number(plain.subarray(HEAD + 1).toString('utf8')), maxFileSize }
+        if (plain[HEAD] === NUMBERED && plain.length > HEAD + 1)
+          return { identityId: Number(plain.subarray(HEAD + 1).toString('utf8')), maxFileSize }
         return undefined
       }
       return undefined

@@ -1,4 +1,4 @@
-import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3'
+import { HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import express, { type Request } from 'express'
 import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { presignMiddleware } from '../../src/adapters/express'
@@ -177,14 +177,22 @@ describeRgw('issue 13: upload routes, rules per request and delete (RGW)', () =>
     expect((open.Uploads ?? []).filter((u) => u.Key === key)).toEqual([])
   })
 
-  it('deletes an object once authorize allows `delete` for its key, and refuses keys outside the route', async () => {
+  it('deletes an object once authorize allows `delete` for its key, only its uploader’s and only within the route', async () => {
     const doc = await uploaded('document', 'ann:a', { filename: 'gone.txt', contentType: 'text/plain', size: 5 })
     expect((await call(at('/document/delete'), undefined, { key: doc.key })).status).toBe(403)
     expect((await call(at('/avatar/delete'), 'ann:a', { key: doc.key })).status).toBe(403)
     expect((await call(at('/document/delete'), 'ann:a', { key: '../docs/x' })).status).toBe(400)
+    // authorize allows everyone signed in: still, only the uploader deletes, and only what came through here.
+    expect((await call(at('/document/delete'), 'bea:a', { key: doc.key })).status).toBe(403)
+    await tenantA.client.send(new PutObjectCommand({ Bucket: tenantA.bucket, Key: 'docs/site-config.json', Body: '{}' }))
+    expect((await call(at('/document/delete'), 'ann:a', { key: 'docs/site-config.json' })).status).toBe(403)
+    expect((await tenantA.client.send(new HeadObjectCommand({ Bucket: tenantA.bucket, Key: 'docs/site-config.json' }))).ContentLength).toBe(
+      2,
+    )
     const deleted = await call(at('/document/delete'), 'ann:a', { key: doc.key })
     expect(deleted).toEqual({ status: 200, body: {} })
     await expect(tenantA.client.send(new HeadObjectCommand({ Bucket: tenantA.bucket, Key: doc.key }))).rejects.toThrow()
+    expect(await call(at('/document/delete'), 'ann:a', { key: doc.key })).toEqual({ status: 200, body: {} })
   })
 
   it('lets server code delete within a route’s key space with presigner.route(name).delete(key)', async () => {
