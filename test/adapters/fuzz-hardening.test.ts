@@ -1,4 +1,4 @@
-import { type RequestListener, createServer, request as httpRequest } from 'node:http'
+import { type RequestListener, createServer } from 'node:http'
 import express5 from 'express'
 import express4 from 'express-4'
 import fc from 'fast-check'
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { presignMiddleware as expressMiddleware } from '../../src/adapters/express'
 import { presignMiddleware as koaMiddleware } from '../../src/adapters/koa'
 import type { PresignOptions } from '../../src/index'
+import { rawRequest as raw } from '../helpers/raw-http'
 import { listen, targets } from '../helpers/targets'
 
 /**
@@ -107,45 +108,6 @@ function jsonOf(text: string): any {
   } catch {
     return undefined
   }
-}
-
-/** A request with the path exactly as given (fetch and supertest normalise some paths). */
-function raw(
-  base: string,
-  method: string,
-  path: string,
-  body?: string,
-  contentType = 'application/json',
-): Promise<{ status: number; contentType: string; text: string }> {
-  const u = new URL(base)
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        hostname: u.hostname,
-        port: u.port,
-        method,
-        path,
-        headers:
-          body === undefined
-            ? {}
-            : { ...(contentType ? { 'content-type': contentType } : {}), 'content-length': String(Buffer.byteLength(body)) },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            contentType: String(res.headers['content-type'] ?? ''),
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        )
-        res.on('error', reject)
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
 }
 
 /** Errors are JSON `{ code, message }` without S3 XML or stack traces (the test hosts' own 404 is `{ code: 'host_not_found' }`). */

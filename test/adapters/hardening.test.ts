@@ -14,6 +14,7 @@ import { createFetchHandler } from '../../src/adapters/fetch'
 import { presignMiddleware as koaMiddleware } from '../../src/adapters/koa'
 import { type PresignOptions, sanitizeFilename } from '../../src/index'
 import { createTestBucket, describeRgw, rgwClientConfig, RGW_ENDPOINT } from '../helpers/rgw'
+import { rawRequest } from '../helpers/raw-http'
 import { listen, targets } from '../helpers/targets'
 
 /**
@@ -74,41 +75,6 @@ async function recordS3(target = RGW_ENDPOINT): Promise<S3Recorder> {
         server.close(() => resolve())
       }),
   }
-}
-
-/** A raw HTTP request: the path is sent exactly as given (supertest and fetch normalise some). */
-function rawRequest(
-  base: string,
-  method: string,
-  path: string,
-  body?: string,
-): Promise<{ status: number; contentType: string; text: string }> {
-  const u = new URL(base)
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        hostname: u.hostname,
-        port: u.port,
-        method,
-        path,
-        headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            contentType: String(res.headers['content-type'] ?? ''),
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
-        )
-        res.on('error', reject)
-      },
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
 }
 
 function jsonOf(text: string): any {
