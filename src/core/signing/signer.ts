@@ -1,4 +1,5 @@
-import type { S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import {
   type GetToSign,
   type Operation,
@@ -10,7 +11,6 @@ import {
   signedHeaders,
   uploadPart,
 } from './operations'
-import { createSdkSigner } from './sdk-signer'
 import { createPostSigner } from './post-policy'
 import { type Credentials, createQuerySigner, createSigningKeys, encodeKey } from './sigv4-query'
 
@@ -51,7 +51,6 @@ interface Endpoint {
  * (`post-policy.ts`), with the same cached signing key; the SDK signer stays their oracle.
  */
 export function createSigner(bucket: string, client: S3Client): Signer {
-  const sdk = createSdkSigner(bucket, client)
   // One cache of signing keys: the URLs and POST policies of a day share its key.
   const signingKeys = createSigningKeys()
   const presign = createQuerySigner(signingKeys)
@@ -60,7 +59,8 @@ export function createSigner(bucket: string, client: S3Client): Signer {
 
   function resolveEndpoint(): Promise<Endpoint> {
     endpoint ??= (async () => {
-      const probe = new URL(await sdk.getObject({ key: 'k' }, 60))
+      // The only SDK presigning left on this path: once, to learn where the bucket's objects are.
+      const probe = new URL(await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'k' }), { expiresIn: 60 }))
       return { protocol: probe.protocol, host: probe.host, prefix: probe.pathname.slice(0, -1), region: await client.config.region() }
     })().catch((error: unknown) => {
       endpoint = undefined // retry on the next call (e.g. credentials not available yet)
