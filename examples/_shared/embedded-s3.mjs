@@ -36,7 +36,7 @@ const CHECKSUMS = { requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksu
  * @returns {Promise<{ endpoint: string, bucket: string, s3: import('@aws-sdk/client-s3').S3ClientConfig, external: boolean, close: () => Promise<void> }>}
  */
 export async function startS3() {
-  if (process.env.S3_ENDPOINT) return externalS3()
+  if (process.env.S3_ENDPOINT) return await externalS3()
 
   // s3rver is a dev dependency: load it only when the embedded store is wanted.
   const { default: S3rver } = await import('s3rver')
@@ -86,21 +86,54 @@ export async function startS3() {
   }
 }
 
-function externalS3() {
+/**
+ * A real store from S3_* variables. A bucket that does not exist yet is created, with a CORS rule for
+ * pages on this machine (http://127.0.0.1:* and http://localhost:*): the demo never changes a bucket
+ * it did not create, and for an existing one it prints the doctor command that sets CORS up.
+ */
+async function externalS3() {
   const endpoint = process.env.S3_ENDPOINT
   const { S3_ACCESS_KEY_ID: accessKeyId, S3_SECRET_ACCESS_KEY: secretAccessKey } = process.env
-  return {
+  const bucket = process.env.S3_BUCKET || BUCKET
+  const region = process.env.S3_REGION || 'us-east-1'
+  const s3 = {
     endpoint,
-    bucket: process.env.S3_BUCKET || BUCKET,
-    external: true,
-    s3: {
-      endpoint,
-      region: process.env.S3_REGION || 'us-east-1',
-      forcePathStyle: true,
-      // Without both keys the SDK's default provider chain applies (env, profile, IMDS, ...).
-      ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
-      ...CHECKSUMS,
-    },
-    async close() {},
+    region,
+    forcePathStyle: true,
+    // Without both keys the SDK's default provider chain applies (env, profile, IMDS, ...).
+    ...(accessKeyId && secretAccessKey ? { credentials: { accessKeyId, secretAccessKey } } : {}),
+    ...CHECKSUMS,
   }
+  const { S3Client, HeadBucketCommand, CreateBucketCommand, PutBucketCorsCommand } = await import('@aws-sdk/client-s3')
+  const client = new S3Client(s3)
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }))
+    console.log(
+      `[demo] using the existing bucket "${bucket}" at ${endpoint}. Browsers need its CORS for this page's origin: ` +
+        `npx s3-presign-middleware doctor --bucket ${bucket} --endpoint ${endpoint} --region ${region} --path-style --origin http://127.0.0.1:<port> --fix`,
+    )
+  } catch (error) {
+    if (error?.$metadata?.httpStatusCode !== 404) throw error
+    await client.send(new CreateBucketCommand({ Bucket: bucket }))
+    await client.send(
+      new PutBucketCorsCommand({
+        Bucket: bucket,
+        CORSConfiguration: {
+          CORSRules: [
+            {
+              AllowedOrigins: ['http://127.0.0.1:*', 'http://localhost:*'],
+              AllowedMethods: ['GET', 'PUT', 'POST', 'HEAD'],
+              AllowedHeaders: ['content-type', 'if-none-match', 'x-amz-meta-*', 'x-amz-checksum-sha256'],
+              ExposeHeaders: ['ETag', 'Location'],
+              MaxAgeSeconds: 3000,
+            },
+          ],
+        },
+      }),
+    )
+    console.log(`[demo] created the bucket "${bucket}" at ${endpoint}, with CORS for pages on http://127.0.0.1 and http://localhost`)
+  } finally {
+    client.destroy()
+  }
+  return { endpoint, bucket, external: true, s3, async close() {} }
 }
