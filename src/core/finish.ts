@@ -7,7 +7,7 @@ import type { CompleteContext, Identity } from './options'
 import { partsOnS3, uploadIdOf } from './parts'
 import type { Core } from './presigner'
 import type { StoredObject, StoredPart } from './storage'
-import { OBJECT_TAG_METADATA, type UploadToken, withoutTag } from './token'
+import { OBJECT_TAG_METADATA, type UploadToken, filenameOf, withoutTag } from './token'
 
 /**
  * Finishing an upload, whichever door it comes through (native `complete`, Uppy's complete, S3
@@ -59,15 +59,19 @@ export async function runOnComplete<Req, Result>(
   const hook = core.config.onComplete
   if (!hook) return null as Result
   const { route } = core.config
+  const metadata = withoutTag(object.metadata)
+  const contentType = object.contentType ?? ''
+  const file = { filename: filenameOf(object.metadata) ?? key.slice(key.lastIndexOf('/') + 1), contentType, size: object.size, metadata }
   const context = {
     ...from,
     key,
     bucket,
     ...(route ? { route } : {}),
     size: object.size,
-    contentType: object.contentType ?? '',
+    contentType,
     etag: object.etag,
-    metadata: withoutTag(object.metadata),
+    metadata,
+    file,
   } as CompleteContext<Req, any>
   try {
     return ((await hook(context)) ?? null) as Result

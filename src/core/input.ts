@@ -1,6 +1,6 @@
 import { badRequest } from './errors'
 import { isContentType } from './keys'
-import { OBJECT_TAG_METADATA } from './token'
+import { FILENAME_METADATA, OBJECT_TAG_METADATA } from './token'
 
 /** Untrusted JSON (and query strings) into typed values, or a 400 naming the field. */
 
@@ -66,8 +66,15 @@ export function asMetadata(value: unknown, mode: 'strict' | 'uppy' = 'strict'): 
   for (const [rawName, rawValue] of Object.entries(value)) {
     const name = rawName.toLowerCase()
     if (mode === 'uppy') {
-      if (typeof rawValue !== 'string' || UPPY_OWN_FIELDS.has(name) || name === OBJECT_TAG_METADATA || !METADATA_NAME.test(name)) continue
-    } else if (!METADATA_NAME.test(name) || name === OBJECT_TAG_METADATA) {
+      if (
+        typeof rawValue !== 'string' ||
+        UPPY_OWN_FIELDS.has(name) ||
+        name === OBJECT_TAG_METADATA ||
+        name === FILENAME_METADATA ||
+        !METADATA_NAME.test(name)
+      )
+        continue
+    } else if (!METADATA_NAME.test(name) || name === OBJECT_TAG_METADATA || name === FILENAME_METADATA) {
       throw badRequest(`Metadata name \`${rawName.slice(0, 64)}\` is not allowed: use letters, digits, \`-\` and \`_\`.`)
     }
     let text = rawValue as string

@@ -80,8 +80,13 @@ interface CompletedObject {
   size: number
   contentType: string
   etag: string
-  /** The object's user metadata (without the package's own tag). */
+  /** The object's user metadata (without the package's own tag and file name). */
   metadata: Record<string, string>
+  /**
+   * The file as the client declared it when the upload started: its original (UTF-8) `filename`
+   * (signed into the upload), and the type, size and metadata verified on S3.
+   */
+  file: FileInfo
   /** The bucket it is in (a `bucket` rule may choose one per request). */
   bucket: string
   /** The name of the upload route (with `routes`). */

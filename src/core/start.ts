@@ -7,7 +7,7 @@ import { assertValidKey, defaultKey } from './keys'
 import { MAX_SINGLE_SIZE, formatBytes, partCountFor, partSizeFor } from './limits'
 import type { FileInfo, Identity } from './options'
 import type { Core } from './presigner'
-import { OBJECT_TAG_METADATA, type UploadToken } from './token'
+import { FILENAME_METADATA, OBJECT_TAG_METADATA, type UploadToken } from './token'
 
 /** Starting an upload: the policy every new upload passes, then single PUT, multipart or POST policy. */
 
@@ -50,12 +50,20 @@ export async function begin<Req, Id extends Identity | true>(core: Core<Req, Id>
     overwrite,
     expiresIn,
   }
+  refuseOversizedMetadata(file, upload)
   return { identity, upload, services: core.at(bucket) }
 }
 
 /** The metadata an upload writes: the user's, and our tag. */
 function metadataOf(file: FileInfo, upload: UploadToken): Record<string, string> {
-  return { ...file.metadata, [OBJECT_TAG_METADATA]: upload.tag }
+  return { ...file.metadata, [FILENAME_METADATA]: encodeURIComponent(file.filename), [OBJECT_TAG_METADATA]: upload.tag }
+}
+
+/** S3 stores at most 2 KB of user metadata, names and values: the user's, the file name and our tag. */
+function refuseOversizedMetadata(file: FileInfo, upload: UploadToken) {
+  let bytes = 0
+  for (const [name, value] of Object.entries(metadataOf(file, upload))) bytes += name.length + value.length
+  if (bytes > 2048) throw new PresignError('invalid_request', 'The file name and metadata are too long together: S3 stores at most 2 KB.')
 }
 
 export function expiresAt(seconds: number): string {

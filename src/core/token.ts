@@ -269,8 +269,26 @@ export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
   }
 }
 
-/** An object's user metadata without our tag: what hooks and clients see. */
+/**
+ * The user-metadata name of the original file name (`x-amz-meta-presign-filename`), percent-encoded
+ * UTF-8: signed into the upload like the tag, so `onComplete` sees the name the client declared,
+ * whether it runs from `complete` or from an S3 event.
+ */
+export const FILENAME_METADATA = 'presign-filename'
+
+/** An object's user metadata without ours (tag, file name): what hooks and clients see. */
 export function withoutTag(metadata: Record<string, string> | undefined): Record<string, string> {
-  const { [OBJECT_TAG_METADATA]: _tag, ...rest } = metadata ?? {}
+  const { [OBJECT_TAG_METADATA]: _tag, [FILENAME_METADATA]: _filename, ...rest } = metadata ?? {}
   return rest
+}
+
+/** The original file name an object was uploaded with, or undefined for an object without ours. */
+export function filenameOf(metadata: Record<string, string>): string | undefined {
+  const encoded = metadata[FILENAME_METADATA]
+  if (encoded === undefined) return undefined
+  try {
+    return decodeURIComponent(encoded)
+  } catch {
+    return undefined
+  }
 }

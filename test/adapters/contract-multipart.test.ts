@@ -189,7 +189,11 @@ describe.each(targets)('$name', (target) => {
         Key: res.body.key,
         ContentType: 'application/octet-stream',
       })
-      expect(createdWith().Metadata).toEqual({ album: 'summer', 'presign-nonce': expect.any(String) })
+      expect(createdWith().Metadata).toEqual({
+        album: 'summer',
+        'presign-filename': expect.any(String),
+        'presign-nonce': expect.any(String),
+      })
     })
 
     it('POST /create at exactly the threshold stays a single PUT and starts nothing on S3', async () => {
@@ -418,7 +422,7 @@ describe.each(targets)('$name', (target) => {
         Key: res.body.key,
         ContentType: 'application/octet-stream',
       })
-      expect(createdWith().Metadata).toEqual({ caption: 'hi', 'presign-nonce': expect.any(String) })
+      expect(createdWith().Metadata).toEqual({ caption: 'hi', 'presign-filename': 'u.bin', 'presign-nonce': expect.any(String) })
     })
 
     it('GET /s3/multipart/:uploadId/:partNumber answers { url, expires } for that part of that upload', async () => {

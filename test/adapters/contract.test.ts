@@ -66,7 +66,11 @@ describe.each(withRoutes)('$name', (target) => {
       expect(body).toMatchObject({ strategy: 'single', method: 'PUT', key: expect.stringMatching(/^[0-9a-f-]{36}\/photo\.png$/) })
       const url = new URL(body.url)
       expect(url.pathname).toBe(`/contract-bucket/${body.key}`)
-      expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('content-length;content-type;host;if-none-match;x-amz-meta-presign-nonce')
+      expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe(
+        'content-length;content-type;host;if-none-match;x-amz-meta-presign-filename;x-amz-meta-presign-nonce',
+      )
+      // The original name travels signed with the object, for onComplete (from complete or S3 events).
+      expect(body.headers['x-amz-meta-presign-filename']).toBe('photo.png')
       expect(url.search).not.toMatch(/checksum/i)
       expect(body.headers).toMatchObject({ 'content-type': 'image/png', 'if-none-match': '*' })
       expect(Date.parse(body.expiresAt)).toBeGreaterThan(Date.now())

@@ -49,6 +49,22 @@ describeRgw('handleS3Event against RGW', () => {
     )
   })
 
+  it('gives onComplete the original UTF-8 file name, from complete and from an event alike', async () => {
+    onComplete.mockClear()
+    const created = await presigner.create({ filename: 'résumé 2026 ✓.txt', contentType: 'text/plain', size: 5 }, 'erin')
+    if (created.strategy !== 'single') throw new Error('expected single')
+    expect((await putRaw(created.url, { headers: created.headers, body: 'hello' })).status).toBe(200)
+    await presigner.complete({ token: created.token }, 'erin')
+    await presigner.handleS3Event(s3Notification(t.bucket, created.key))
+    const files = onComplete.mock.calls.map(([ctx]) => ctx as unknown as { file: { filename: string }; source: string })
+    expect(files.map((ctx) => [ctx.source, ctx.file.filename])).toEqual([
+      ['complete', 'résumé 2026 ✓.txt'],
+      ['event', 'résumé 2026 ✓.txt'],
+    ])
+    // The name is ours, not the user's metadata.
+    expect(onComplete).toHaveBeenCalledWith(expect.objectContaining({ metadata: {} }))
+  })
+
   it('the SQS Lambda example completes an upload from an SQS delivery', async () => {
     onComplete.mockClear()
     const key = await uploadedWithoutComplete('from-lambda.txt', 'dave')

@@ -414,7 +414,7 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
       } finally {
         vi.useRealTimers()
       }
-      const meta = { album: 'x y', 'presign-nonce': created.headers['x-amz-meta-presign-nonce'] }
+      const meta = { album: 'x y', 'presign-filename': 'same.txt', 'presign-nonce': created.headers['x-amz-meta-presign-nonce'] }
       const oracle = await getSignedUrl(
         t.client,
         new PutObjectCommand({
@@ -428,8 +428,15 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
         {
           expiresIn: 600,
           signingDate: now,
-          signableHeaders: new Set(['content-type', 'content-length', 'if-none-match', 'x-amz-meta-album', 'x-amz-meta-presign-nonce']),
-          unhoistableHeaders: new Set(['x-amz-meta-album', 'x-amz-meta-presign-nonce']),
+          signableHeaders: new Set([
+            'content-type',
+            'content-length',
+            'if-none-match',
+            'x-amz-meta-album',
+            'x-amz-meta-presign-filename',
+            'x-amz-meta-presign-nonce',
+          ]),
+          unhoistableHeaders: new Set(['x-amz-meta-album', 'x-amz-meta-presign-filename', 'x-amz-meta-presign-nonce']),
         },
       )
       expect(created.url).toBe(oracle)

@@ -129,6 +129,15 @@ mount({
   },
 })`,
 
+  'ctx.file.filename is a string in onComplete, whichever way the upload finished (SPEC §2: every hook sees ctx.file)': `
+mount({
+  ...base,
+  authorize: () => true,
+  onComplete: (ctx) => {
+    expectTypeOf(ctx.file.filename).toEqualTypeOf<string>()
+  },
+})`,
+
   "onComplete with source 'event' (S3 notifications) has request undefined": `
 mount({
   ...base,
