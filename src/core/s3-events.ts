@@ -105,8 +105,9 @@ async function completeObject<Req, Result>(
     const content = core.tags.open(tag, { scope: core.config.scope, bucket, key })
     if (!content) continue
     const { staticRules } = core.config
+    const badKey = keyProblem(key)
     const problem =
-      (keyProblem(key) ? `Its key ${keyProblem(key)}.` : undefined) ??
+      (badKey ? `Its key ${badKey}.` : undefined) ??
       judgeObject(object, {
         maxFileSize: content.maxFileSize,
         // Types were signed into the upload; with static rules they are checked again here.

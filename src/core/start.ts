@@ -25,7 +25,8 @@ export async function begin<Req, Id extends Identity | true>(core: Core<Req, Id>
   const { config } = core
   const { route } = config
   const identity = await authorize(core, 'upload', request, { file })
-  const rules = await rulesFor(config, { request, identity, file, route })
+  // Static rules are resolved once, at start-up: no await on the hot path for them.
+  const rules = config.staticRules ?? (await rulesFor(config, { request, identity, file, route }))
   refuseOverLimit(file.size, rules.maxFileSize)
   if (!rules.typeAllowed(file.contentType)) {
     throw new PresignError('content_type_not_allowed', `Files of type ${file.contentType} are not allowed.`)

@@ -94,6 +94,12 @@ describe.each(withRoutes)('$name', (target) => {
       ['a malformed content type', { ...file, contentType: 'image/png\r\nx-evil: 1' }],
       ['a body that is an array', [file]],
       ['a metadata header injection', { ...file, metadata: { a: 'x\r\ny: z' } }],
+      ['metadata posing as the package tag', { ...file, metadata: { 'presign-nonce': 'forged' } }],
+      ['metadata posing as the signed file name', { ...file, metadata: { 'Presign-Filename': 'invoice.pdf' } }],
+      [
+        "a file name and metadata over S3's 2 KB together",
+        { ...file, filename: `${'n'.repeat(1000)}.png`, metadata: { note: 'x'.repeat(1000) } },
+      ],
       ['a bad checksum', { ...file, checksum: 'nope' }],
     ])('refuses %s with 400', async (_name, body) => {
       const res = await app()

@@ -7,6 +7,7 @@ import { presignMiddleware } from '../../src/adapters/express'
 import type { PresignOptions } from '../../src/index'
 import { createTestBucket, describeRgw, putRaw, rgwClientConfig } from '../helpers/rgw'
 import { listen } from '../helpers/targets'
+import { type Answer, callApp } from '../helpers/app-call'
 
 /**
  * Issue 9, item 1 (SPEC §5.9): two mounts of one app share `secret` and bucket, as apps do
@@ -18,33 +19,9 @@ import { listen } from '../helpers/targets'
 
 const SECRET = 'hardening-mounts-secret-0123456789'
 
-interface Answer {
-  status: number
-  body: any
-  headers: Headers
-}
-
-/** One JSON call to the app as the user `user` (the `x-user` header is the app's login). */
-async function call(url: string, init: { method?: string; user?: string; key?: string; body?: unknown } = {}): Promise<Answer> {
-  const headers: Record<string, string> = {}
-  if (init.user) headers['x-user'] = init.user
-  if (init.key) headers['x-key'] = init.key
-  if (init.body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(url, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers,
-    redirect: 'manual',
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  })
-  const text = await res.text()
-  let body: unknown = text
-  try {
-    body = JSON.parse(text)
-  } catch {
-    // not JSON: kept as text for the failure message
-  }
-  return { status: res.status, body, headers: res.headers }
-}
+/** One JSON call as the user `user`; `key` is the `x-key` header through which the app's keyFor picks a key. */
+const call = (url: string, { key, ...init }: { method?: string; user?: string; key?: string; body?: unknown } = {}): Promise<Answer> =>
+  callApp(url, { ...init, ...(key ? { headers: { 'x-key': key } } : {}) })
 
 const authorize = ({ request }: { request: Request }) => {
   const id = request.get('x-user')

@@ -8,6 +8,7 @@ import { PresignError, createPresigner, type PresignOptions } from '../../src/in
 import { createTestBucket, describeRgw, putRaw, rgwClientConfig, s3ErrorCode } from '../helpers/rgw'
 import { s3Notification, viaEventBridge } from '../helpers/s3-events'
 import { listen } from '../helpers/targets'
+import { callApp } from '../helpers/app-call'
 
 /**
  * Issue 9, items 4, 5, 6 (second half), 8, 9 and 10: ways around the rules that an outside
@@ -19,35 +20,7 @@ import { listen } from '../helpers/targets'
 
 const SECRET = 'hardening-secret-0123456789abcdef'
 
-interface Answer {
-  status: number
-  body: any
-  headers: Headers
-}
-
-/** One call to the app as the user `user` (the `x-user` header is the app's login). */
-async function call(
-  url: string,
-  init: { method?: string; user?: string; headers?: Record<string, string>; body?: unknown } = {},
-): Promise<Answer> {
-  const headers: Record<string, string> = { ...init.headers }
-  if (init.user) headers['x-user'] = init.user
-  if (init.body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(url, {
-    method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-    headers,
-    redirect: 'manual',
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  })
-  const text = await res.text()
-  let body: unknown = text
-  try {
-    body = JSON.parse(text)
-  } catch {
-    // not JSON: kept as text for the failure message
-  }
-  return { status: res.status, body, headers: res.headers }
-}
+const call = callApp
 
 const authorize = ({ request }: { request: Request }) => {
   const id = request.get('x-user')
