@@ -8,8 +8,8 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
-import { NodeHttpHandler } from '@smithy/node-http-handler'
 import { PresignError } from './errors'
+import { defaultRequestHandler } from './http-handler'
 
 /**
  * Every S3 API call the core makes (the presigned URLs are built in `signing/`), and what S3's
@@ -223,8 +223,7 @@ export function createClients(s3: S3Client | S3ClientConfig, region: string | un
   }
   const client = new S3Client({
     ...config,
-    requestHandler:
-      config.requestHandler ?? new NodeHttpHandler({ connectionTimeout: timeout, requestTimeout: timeout, throwOnRequestTimeout: true }),
+    requestHandler: config.requestHandler ?? defaultRequestHandler(timeout),
   })
   return { client, signingConfig: config }
 }
