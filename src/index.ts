@@ -2,7 +2,10 @@ export { createPresigner, handleS3Event } from './core/presigner'
 export type { CoreRequest, CoreResponse, Presigner, S3EventOutcome } from './core/presigner'
 export { PresignError, isPresignError } from './core/errors'
 export { sanitizeFilename } from './core/keys'
+export { contentDisposition } from './core/object-settings'
+export type { ObjectSettings } from './core/object-settings'
 export type {
+  AbortContext,
   Action,
   AuthorizeContext,
   CompleteContext,
@@ -11,6 +14,9 @@ export type {
   Identity,
   KeyForContext,
   PresignOptions,
+  RouteOptions,
+  Rule,
+  RuleContext,
 } from './core/options'
 export { ERROR_STATUS, MAX_BODY_BYTES, partCountFor, partLength } from './wire'
 export type {

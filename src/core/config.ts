@@ -3,6 +3,7 @@ import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { configError } from './errors'
 import { MAX_KEY_BYTES, contentTypeMatcher } from './keys'
 import { MAX_EXPIRES_IN, MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_SINGLE_SIZE, MIN_PART_SIZE, MiB } from './limits'
+import { type ObjectSettings, validateObjectSettings } from './object-settings'
 import type { ErrorEvent, Identity, PresignOptions, Rule, RuleContext } from './options'
 
 /** The rules in force for one upload: what its token seals, and what every later step applies. */
@@ -15,10 +16,12 @@ export interface Rules {
   typeAllowed: (contentType: string) => boolean
   overwrite: boolean
   expiresIn: number
+  /** what uploads are stored with (encryption, caching, tags...) */
+  object: ObjectSettings | undefined
 }
 
-type RuleName = 'bucket' | 'keyPrefix' | 'maxFileSize' | 'allowedContentTypes' | 'overwrite' | 'expiresIn'
-const RULE_NAMES: readonly RuleName[] = ['bucket', 'keyPrefix', 'maxFileSize', 'allowedContentTypes', 'overwrite', 'expiresIn']
+type RuleName = 'bucket' | 'keyPrefix' | 'maxFileSize' | 'allowedContentTypes' | 'overwrite' | 'expiresIn' | 'object'
+const RULE_NAMES: readonly RuleName[] = ['bucket', 'keyPrefix', 'maxFileSize', 'allowedContentTypes', 'overwrite', 'expiresIn', 'object']
 
 /**
  * The options after validation (named `config`, as express-rate-limit does): every default
@@ -40,6 +43,9 @@ export interface Config<Req, Id extends Identity | true, Result> {
   tokenExpiresIn: number
   uploadCredentials: PresignOptions<Req, Id, Result>['uploadCredentials']
   onError: NonNullable<PresignOptions<Req, Id, Result>['onError']>
+  onAbort: PresignOptions<Req, Id, Result>['onAbort']
+  /** tag uploads `presign-pending=1` until a `complete` verifies them */
+  pendingTag: boolean
   /** the rules, resolved once when none is a function */
   staticRules: Rules | undefined
   /** each rule as given: a value (validated) or a function (its results validated per request) */
@@ -98,6 +104,7 @@ const VALIDATE: { [K in RuleName]: (value: unknown) => unknown } = {
     }
     return value
   },
+  object: validateObjectSettings,
 }
 
 const matchers = new WeakMap<readonly string[], (contentType: string) => boolean>()
@@ -120,6 +127,7 @@ function rulesOf(values: { [K in RuleName]: unknown }): Rules {
     typeAllowed: typeMatcher(allowed),
     overwrite: values.overwrite as boolean,
     expiresIn: values.expiresIn as number,
+    object: values.object as ObjectSettings | undefined,
   }
 }
 
@@ -181,7 +189,7 @@ export function resolveConfig<Req, Id extends Identity | true, Result>(
       "`authorize` is required: a function that returns the caller's identity `{ id }`, `true` for anonymous callers, or `false` to refuse. Write `authorize: () => true` to allow everyone.",
     )
   }
-  for (const hook of ['keyFor', 'onComplete', 'onError'] as const) {
+  for (const hook of ['keyFor', 'onComplete', 'onError', 'onAbort'] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function') throw configError(`\`${hook}\` must be a function.`)
   }
 
@@ -231,6 +239,9 @@ export function resolveConfig<Req, Id extends Identity | true, Result>(
     )
   }
 
+  const pendingTag = options.pendingTag ?? false
+  if (typeof pendingTag !== 'boolean') throw configError(`\`pendingTag\` must be true or false; got ${String(pendingTag)}.`)
+
   return {
     route,
     region: options.region,
@@ -245,6 +256,8 @@ export function resolveConfig<Req, Id extends Identity | true, Result>(
     tokenExpiresIn,
     uploadCredentials,
     onError: options.onError ?? logServerErrors,
+    onAbort: options.onAbort,
+    pendingTag,
     staticRules: allStatic ? rulesOf(rules) : undefined,
     rules,
     scope: scopeOf(route, rules),
@@ -258,8 +271,10 @@ function scopeOf(route: string | undefined, rules: Record<RuleName, unknown>): s
     if (name === 'allowedContentTypes' && Array.isArray(rule)) return [...new Set(rule.map((t: string) => t.trim().toLowerCase()))].sort()
     return rule ?? null
   })
+  // A function anywhere (a rule, `object.contentDisposition`) counts by its source.
+  const source = (_name: string, value: unknown) => (typeof value === 'function' ? `fn:${value.toString()}` : value)
   return createHash('sha256')
-    .update(JSON.stringify([route ?? null, ...described]))
+    .update(JSON.stringify([route ?? null, ...described], source))
     .digest('base64url')
     .slice(0, 16)
 }

@@ -3,7 +3,8 @@ import { resumeUpload } from './auth'
 import { PresignError, badRequest, isPresignError } from './errors'
 import { asObject } from './input'
 import { MAX_PARTS, formatBytes, partCountFor } from './limits'
-import type { CompleteContext, Identity } from './options'
+import { PENDING_TAG, SETTING_HEADERS, judgeSettings, tagCountOf, tagsOf } from './object-settings'
+import type { AbortContext, CompleteContext, Identity } from './options'
 import { partsOnS3, uploadIdOf } from './parts'
 import type { Core } from './presigner'
 import type { StoredObject, StoredPart } from './storage'
@@ -44,20 +45,69 @@ export function judgeObject(object: StoredObject, expected: Expected): string | 
   return undefined
 }
 
+/** What an upload was, for `onAbort`. */
+type AbortedUpload = Pick<UploadToken, 'key' | 'bucket' | 'size' | 'contentType'>
+
+/**
+ * Tells `onAbort` that an upload will not complete. Its failure never changes the answer (the
+ * abort or the refusal stands): it is reported to `onError`.
+ */
+export async function notifyAbort<Req>(
+  core: Core<Req, any, any>,
+  upload: AbortedUpload,
+  reason: AbortContext['reason'],
+  from: Pick<AbortContext<Req, any>, 'source' | 'request' | 'identity'>,
+): Promise<void> {
+  const hook = core.config.onAbort
+  if (!hook) return
+  const { route } = core.config
+  const context = {
+    ...from,
+    reason,
+    key: upload.key,
+    bucket: upload.bucket,
+    ...(upload.size === undefined ? {} : { size: upload.size }),
+    contentType: upload.contentType,
+    ...(route ? { route } : {}),
+  } as AbortContext<Req, any>
+  try {
+    await hook(context)
+  } catch (error) {
+    try {
+      core.config.onError({ error, code: 'internal_error', status: 500, action: 'abort', ...(route ? { route } : {}) })
+    } catch (failure) {
+      console.error('[s3-presign-middleware] onError threw:', failure)
+    }
+  }
+}
+
+/** The tags an accepted upload keeps: its own, without the pending tag. */
+async function clearPending(core: Core, bucket: string, key: string, settings: Record<string, string> | undefined) {
+  const tags = tagsOf(settings?.[SETTING_HEADERS.tags])
+  if (!(PENDING_TAG in tags)) return
+  delete tags[PENDING_TAG]
+  await core.at(bucket).storage.putTags(key, tags)
+}
+
 /**
  * Runs `onComplete` for a verified object of this upload; its return value goes to the client as
  * `result`. A `PresignError` from the hook is a refusal (a virus scan, a quota): the object is
  * removed, then the error answers (SPEC §5.12). Any other error is a crash: the object is kept
- * (a retried `complete` re-runs the hook) and the error goes to the host.
+ * (a retried `complete` re-runs the hook) and the error goes to the host. Once the hook accepted
+ * the object, its pending tag (`pendingTag`) is cleared: only then is it kept for good.
  */
 export async function runOnComplete<Req, Result>(
   core: Core<Req, any, Result>,
-  { bucket, key }: { bucket: string; key: string },
+  upload: Pick<UploadToken, 'key' | 'bucket' | 'contentType' | 'settings'> & { size?: number | undefined },
   object: StoredObject,
   from: Pick<CompleteContext<Req, any>, 'source' | 'request' | 'identity'>,
 ): Promise<Result> {
+  const { bucket, key } = upload
   const hook = core.config.onComplete
-  if (!hook) return null as Result
+  if (!hook) {
+    await clearPending(core, bucket, key, upload.settings)
+    return null as Result
+  }
   const { route } = core.config
   const metadata = withoutTag(object.metadata)
   const contentType = object.contentType ?? ''
@@ -73,37 +123,68 @@ export async function runOnComplete<Req, Result>(
     metadata,
     file,
   } as CompleteContext<Req, any>
+  let result: Result
   try {
-    return ((await hook(context)) ?? null) as Result
+    result = ((await hook(context)) ?? null) as Result
   } catch (error) {
-    if (isPresignError(error)) await core.at(bucket).storage.delete(key)
+    if (isPresignError(error)) {
+      await core.at(bucket).storage.delete(key)
+      await notifyAbort(core, { ...upload, size: upload.size ?? object.size }, 'refused', from)
+    }
     throw error
   }
+  await clearPending(core, bucket, key, upload.settings)
+  return result
 }
 
 /**
  * Checks that the object at the token's key is this upload's (its sealed tag), of the declared
- * size, type and checksum. A mismatching object that this upload wrote is deleted; one it did
- * not write (e.g. the object an overwrite was refused for) is never touched.
+ * size, type and checksum, stored with its object settings. A mismatching object that this
+ * upload wrote is deleted; one it did not write (e.g. the object an overwrite was refused for)
+ * is never touched.
  */
-async function verifyUpload(core: Core, upload: UploadToken, size: number | undefined): Promise<StoredObject> {
+async function verifyUpload(
+  core: Core,
+  upload: UploadToken,
+  size: number | undefined,
+  from: Pick<AbortContext, 'source' | 'request' | 'identity'>,
+): Promise<StoredObject> {
   const checksum = upload.checksum && !upload.uploadId ? upload.checksum : undefined
   const object = await core.at(upload.bucket).storage.head(upload.key, { checksum: checksum !== undefined })
   if (!object) throw new PresignError('verification_failed', 'The file has not been uploaded to storage.')
   if (object.metadata[OBJECT_TAG_METADATA] !== upload.tag) {
     throw new PresignError('verification_failed', 'The object at this key was not written by this upload.')
   }
-  const problem = judgeObject(object, {
-    maxFileSize: upload.maxFileSize,
-    ...(size === undefined ? {} : { size }),
-    contentType: upload.contentType,
-    ...(checksum ? { checksum } : {}),
-  })
+  const problem =
+    judgeObject(object, {
+      maxFileSize: upload.maxFileSize,
+      ...(size === undefined ? {} : { size }),
+      contentType: upload.contentType,
+      ...(checksum ? { checksum } : {}),
+    }) ??
+    judgeSettings(object, upload.settings) ??
+    (await judgeTags(core, upload, object))
   if (problem) {
     await core.at(upload.bucket).storage.delete(upload.key)
+    await notifyAbort(core, upload, 'refused', from)
     throw new PresignError('verification_failed', `${problem} It was removed.`)
   }
   return object
+}
+
+/**
+ * The tags an upload was signed with (a single PUT or a POST policy) must be on its object. A
+ * multipart upload's were sent by the server, not the client: a store that ignores tags on
+ * CreateMultipartUpload (Ceph RGW 16) gets them now.
+ */
+async function judgeTags(core: Core, upload: UploadToken, object: StoredObject): Promise<string | undefined> {
+  const expected = tagCountOf(upload.settings)
+  if (object.tagCount === expected) return undefined
+  if (upload.uploadId && expected > 0) {
+    await core.at(upload.bucket).storage.putTags(upload.key, tagsOf(upload.settings?.[SETTING_HEADERS.tags]))
+    return undefined
+  }
+  return `Storage kept the file with ${object.tagCount} tags, not the ${expected} it was uploaded with.`
 }
 
 /** Finishes (multipart) and verifies an upload whose token was opened and checked, then runs `onComplete`. */
@@ -114,9 +195,10 @@ export async function finishUpload<Req, Result>(
   request: Req,
   clientParts?: unknown,
 ): Promise<CompleteResponse<Result>> {
-  const size = upload.uploadId ? await finishMultipart(core, upload, clientParts) : upload.size
-  const object = await verifyUpload(core, upload, size)
-  const result = await runOnComplete(core, upload, object, { source: 'complete', request, identity })
+  const from = { source: 'complete' as const, request, identity }
+  const size = upload.uploadId ? await finishMultipart(core, upload, from, clientParts) : upload.size
+  const object = await verifyUpload(core, upload, size, from)
+  const result = await runOnComplete(core, upload, object, from)
   return { key: upload.key, size: object.size, contentType: upload.contentType, etag: object.etag, result }
 }
 
@@ -129,8 +211,9 @@ export async function complete<Req, Result>(core: Core<Req, any, Result>, body: 
 
 /** `POST /abort`: cancels a multipart upload (idempotent); a single upload has nothing to cancel. */
 export async function abort<Req>(core: Core<Req>, body: unknown, request: Req, mount?: string): Promise<Record<string, never>> {
-  const { upload } = await resumeUpload(core, 'abort', asObject(body).token, request, mount)
+  const { upload, identity } = await resumeUpload(core, 'abort', asObject(body).token, request, mount)
   if (upload.uploadId) await core.at(upload.bucket).storage.abortMultipart(upload.key, upload.uploadId)
+  await notifyAbort(core, upload, 'abort', { source: 'abort', request, identity })
   return {}
 }
 
@@ -143,7 +226,12 @@ function alreadyExists() {
  * is there and that the whole is no larger than declared and than `maxFileSize`; an upload
  * that is too large is aborted. Returns the object's size (undefined when not known yet).
  */
-async function finishMultipart(core: Core, upload: UploadToken, clientParts?: unknown): Promise<number | undefined> {
+async function finishMultipart(
+  core: Core,
+  upload: UploadToken,
+  from: Pick<AbortContext, 'source' | 'request' | 'identity'>,
+  clientParts?: unknown,
+): Promise<number | undefined> {
   const uploadId = uploadIdOf(upload)
   let parts: StoredPart[] | 'unsupported'
   try {
@@ -164,6 +252,7 @@ async function finishMultipart(core: Core, upload: UploadToken, clientParts?: un
   const limit = upload.size !== undefined ? Math.min(upload.size, upload.maxFileSize) : upload.maxFileSize
   if (total > limit) {
     await core.at(upload.bucket).storage.abortMultipart(upload.key, uploadId)
+    await notifyAbort(core, upload, 'refused', from)
     throw new PresignError(
       'file_too_large',
       `The uploaded parts add up to ${formatBytes(total)}, over the limit of ${formatBytes(limit)}; the upload was aborted.`,

@@ -1,5 +1,6 @@
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import type { ErrorCode } from '../wire'
+import type { ObjectSettings } from './object-settings'
 
 /**
  * What `authorize` returns for a known caller: tokens are bound to `id` (a number is bound as its
@@ -101,6 +102,23 @@ interface CompletedObject {
  */
 export type CompleteContext<Req = unknown, Id extends Identity | true = Identity | true> = CompletedObject &
   ({ source: 'complete'; request: Req; identity: Id } | { source: 'event'; request: undefined; identity: Uploader<Id> })
+
+/**
+ * `onAbort`'s argument: an upload that will not complete. `reason` is `abort` when the client
+ * cancelled it (`/abort`, Uppy's DELETE), `refused` when its object was refused after the upload
+ * (verification failed, `onComplete` threw a `PresignError`, the parts exceeded the limit) and
+ * removed. Release what `authorize` reserved for it (a quota) here.
+ */
+export type AbortContext<Req = unknown, Id extends Identity | true = Identity | true> = {
+  reason: 'abort' | 'refused'
+  key: string
+  bucket: string
+  /** The size the client declared (undefined when it declared none: Uppy). */
+  size?: number
+  contentType: string
+  /** The name of the upload route (with `routes`). */
+  route?: string
+} & ({ source: 'complete' | 'abort'; request: Req; identity: Id } | { source: 'event'; request: undefined; identity: Uploader<Id> })
 
 /** What `onError` hears of: an error answer, a hook that threw, a refusal. */
 export interface ErrorEvent {
@@ -221,6 +239,28 @@ export interface PresignOptions<Req = unknown, Id extends Identity | true = Iden
    * @example onError: ({ error, code, status, action }) => logger.warn({ err: error, code, status, action }, 'upload route error')
    */
   onError?: (event: ErrorEvent) => void
+  /**
+   * Runs when an upload will not complete: the client aborted it, or its object was refused and
+   * removed. For releasing what `authorize` reserved (a per-user quota). Uploads that are simply
+   * never finished do not call it: their token expires (`tokenExpiresIn`).
+   */
+  onAbort?: (ctx: AbortContext<Req, Id>) => void | Promise<void>
+  /**
+   * Settings every upload is stored with, signed into the upload so the client cannot drop or
+   * change them: encryption, storage class, `Cache-Control`, `Content-Disposition`, tags. A
+   * function gives settings per request. The browser sends them as headers: allow them in the
+   * bucket's CORS (`doctor --header`).
+   * @example { serverSideEncryption: 'aws:kms', kmsKeyId: process.env.KMS_KEY_ID, cacheControl: 'private, max-age=3600' }
+   */
+  object?: Rule<ObjectSettings, Req, Id>
+  /**
+   * Tag every upload `presign-pending=1` until `complete` (or `handleS3Event`) has verified it
+   * and `onComplete` accepted it; with the lifecycle rule `doctor --fix --expire-pending <days>`
+   * writes, objects nobody finished expire. Needs `s3:PutObjectTagging` and a store with object
+   * tags (AWS, Ceph RGW, MinIO).
+   * @default false
+   */
+  pendingTag?: boolean
   /**
    * Named upload kinds, each with its own rules and hooks; unset options come from the top level.
    * Every route then lives under `/<name>/` (`/avatar/create`, `/avatar/s3/multipart`, ...): point

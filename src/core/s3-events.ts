@@ -1,8 +1,9 @@
 import { isPresignError } from './errors'
-import { judgeObject, runOnComplete } from './finish'
+import { judgeObject, notifyAbort, runOnComplete } from './finish'
 import { keyProblem } from './keys'
+import { SETTING_HEADERS, judgeSettings, objectHeaders, taggingOf } from './object-settings'
 import type { Core } from './presigner'
-import { OBJECT_TAG_METADATA } from './token'
+import { OBJECT_TAG_METADATA, filenameOf, withoutTag } from './token'
 
 /**
  * S3 Event Notifications, as delivered directly (Lambda), through SNS, through SQS (raw or with
@@ -104,7 +105,13 @@ async function completeObject<Req, Result>(
   for (const core of cores) {
     const content = core.tags.open(tag, { scope: core.config.scope, bucket, key })
     if (!content) continue
-    const { staticRules } = core.config
+    const { staticRules, pendingTag } = core.config
+    const contentType = object.contentType ?? ''
+    // The settings were signed into the upload; with static rules they are checked again here
+    // (but for the tags: they may have changed since, e.g. a `complete` cleared the pending one).
+    const file = { filename: filenameOf(object.metadata) ?? key, contentType, size: object.size, metadata: withoutTag(object.metadata) }
+    const settings = staticRules ? objectHeaders(staticRules.object, file, pendingTag) : undefined
+    const { [SETTING_HEADERS.tags]: _tags, ...judged } = settings ?? {}
     const badKey = keyProblem(key)
     const problem =
       (badKey ? `Its key ${badKey}.` : undefined) ??
@@ -112,15 +119,21 @@ async function completeObject<Req, Result>(
         maxFileSize: content.maxFileSize,
         // Types were signed into the upload; with static rules they are checked again here.
         contentType: staticRules ? staticRules.typeAllowed : () => true,
-      })
+      }) ??
+      judgeSettings(object, judged)
     const { storage } = core.at(bucket)
+    const identity = content.identityId === null ? (true as const) : { id: content.identityId }
+    const from = { source: 'event' as const, request: undefined, identity }
+    // Clearing the pending tag keeps the object's other tags: read them (the rules may be functions).
+    const tagging = pendingTag ? { [SETTING_HEADERS.tags]: taggingOf(await storage.getTags(key)) } : undefined
+    const upload = { bucket, key, contentType, size: object.size, ...(tagging ? { settings: tagging } : {}) }
     if (problem) {
       await storage.delete(key)
+      await notifyAbort(core, upload, 'refused', from)
       return { key, status: 'rejected', reason: `${problem} It was removed.` }
     }
-    const identity = content.identityId === null ? (true as const) : { id: content.identityId }
     try {
-      const result = await runOnComplete(core, { bucket, key }, object, { source: 'event', request: undefined, identity })
+      const result = await runOnComplete(core, upload, object, from)
       return { key, status: 'completed', result }
     } catch (error) {
       // onComplete refused it (and it was removed); a crash goes on to the caller.

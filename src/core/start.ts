@@ -5,6 +5,7 @@ import { PresignError } from './errors'
 import { asChecksum, asContentType, asMetadata, asObject, asSize, asString } from './input'
 import { assertValidKey, defaultKey } from './keys'
 import { MAX_SINGLE_SIZE, formatBytes, partCountFor, partSizeFor } from './limits'
+import { objectHeaders } from './object-settings'
 import type { FileInfo, Identity } from './options'
 import type { Core } from './presigner'
 import { FILENAME_METADATA, OBJECT_TAG_METADATA, type UploadToken } from './token'
@@ -37,6 +38,7 @@ export async function begin<Req, Id extends Identity | true>(core: Core<Req, Id>
   assertValidKey(key)
   const identityId = identityIdOf(identity)
   const { bucket, maxFileSize, overwrite, expiresIn } = rules
+  const settings = rules.object || config.pendingTag ? objectHeaders(rules.object, file, config.pendingTag) : undefined
   const upload: UploadToken = {
     key,
     ...(file.size === undefined ? {} : { size: file.size }),
@@ -50,6 +52,7 @@ export async function begin<Req, Id extends Identity | true>(core: Core<Req, Id>
     maxFileSize,
     overwrite,
     expiresIn,
+    ...(settings ? { settings } : {}),
   }
   refuseOversizedMetadata(file, upload)
   return { identity, upload, services: core.at(bucket) }
@@ -107,6 +110,7 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req, 
       ifNoneMatch: !upload.overwrite,
       metadata: metadataOf(file, upload),
       ...(checksum ? { checksum } : {}),
+      settings: upload.settings,
     },
     upload.expiresIn,
   )
@@ -130,6 +134,7 @@ export async function startMultipart<Req>(core: Core<Req>, file: FileInfo, reque
     contentType: file.contentType,
     metadata: metadataOf(file, base),
     checksum: checksum !== undefined,
+    settings: base.settings,
   })
   const partSize = file.size === undefined ? undefined : partSizeFor(file.size, config.partSize)
   const upload: UploadToken = { ...base, uploadId, ...(partSize ? { partSize } : {}), ...(checksum ? { checksum } : {}) }
@@ -159,6 +164,7 @@ export async function startPostPolicy<Req>(core: Core<Req>, file: FileInfo, requ
       contentType: file.contentType,
       maxSize: Math.min(upload.maxFileSize, MAX_SINGLE_SIZE),
       metadata: metadataOf(file, upload),
+      settings: upload.settings,
     },
     upload.expiresIn,
   )

@@ -5,11 +5,14 @@ import {
   DeleteObjectCommand,
   HeadObjectCommand,
   ListPartsCommand,
+  GetObjectTaggingCommand,
+  PutObjectTaggingCommand,
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
 import { PresignError } from './errors'
 import { defaultRequestHandler } from './http-handler'
+import { commandInputOf } from './object-settings'
 
 /**
  * Every S3 API call the core makes (the presigned URLs are built in `signing/`), and what S3's
@@ -25,6 +28,13 @@ export interface StoredObject {
   etag: string
   metadata: Record<string, string>
   checksumSha256: string | undefined
+  /** what the object is stored with (SPEC §3 `object`), as HEAD reports it */
+  serverSideEncryption?: string
+  kmsKeyId?: string
+  storageClass?: string
+  cacheControl?: string
+  contentDisposition?: string
+  tagCount: number
 }
 
 /** A part S3 holds for a multipart upload. */
@@ -38,7 +48,18 @@ export interface StoredPart {
 export interface Storage {
   head(key: string, options?: { checksum?: boolean }): Promise<StoredObject | undefined>
   delete(key: string): Promise<void>
-  createMultipart(input: { key: string; contentType: string; metadata: Record<string, string>; checksum: boolean }): Promise<string>
+  /** `settings`: the object settings' headers (`object-settings.ts`), sent as CreateMultipartUpload's parameters. */
+  createMultipart(input: {
+    key: string
+    contentType: string
+    metadata: Record<string, string>
+    checksum: boolean
+    settings?: Record<string, string> | undefined
+  }): Promise<string>
+  /** The object's tags (GetObjectTagging). */
+  getTags(key: string): Promise<Record<string, string>>
+  /** Replaces the object's tags (PutObjectTagging). */
+  putTags(key: string, tags: Record<string, string>): Promise<void>
   /** Every part, following pages; `undefined` when the upload is gone, `'unsupported'` on stores without ListParts. */
   listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined | 'unsupported'>
   /**
@@ -118,6 +139,12 @@ export function createStorage(bucket: string, client: S3Client, timeout: number)
         etag: head.ETag ?? '',
         metadata: head.Metadata ?? {},
         checksumSha256: head.ChecksumSHA256,
+        ...(head.ServerSideEncryption ? { serverSideEncryption: head.ServerSideEncryption } : {}),
+        ...(head.SSEKMSKeyId ? { kmsKeyId: head.SSEKMSKeyId } : {}),
+        ...(head.StorageClass ? { storageClass: head.StorageClass } : {}),
+        ...(head.CacheControl ? { cacheControl: head.CacheControl } : {}),
+        ...(head.ContentDisposition ? { contentDisposition: head.ContentDisposition } : {}),
+        tagCount: head.TagCount ?? 0,
       }
     },
 
@@ -125,7 +152,21 @@ export function createStorage(bucket: string, client: S3Client, timeout: number)
       await call((abortSignal) => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal }))
     },
 
-    async createMultipart({ key, contentType, metadata, checksum }) {
+    async getTags(key) {
+      const { TagSet } = await call((abortSignal) =>
+        client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }), { abortSignal }),
+      )
+      return Object.fromEntries((TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
+    },
+
+    async putTags(key, tags) {
+      const TagSet = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }))
+      await call((abortSignal) =>
+        client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key: key, Tagging: { TagSet } }), { abortSignal }),
+      )
+    },
+
+    async createMultipart({ key, contentType, metadata, checksum, settings }) {
       const created = await call((abortSignal) =>
         client.send(
           new CreateMultipartUploadCommand({
@@ -133,6 +174,7 @@ export function createStorage(bucket: string, client: S3Client, timeout: number)
             Key: key,
             ContentType: contentType,
             Metadata: metadata,
+            ...commandInputOf(settings),
             ...(checksum ? { ChecksumAlgorithm: 'SHA256' } : {}),
           }),
           { abortSignal },

@@ -34,6 +34,8 @@ export interface UploadToken {
   overwrite: boolean
   /** seconds each presigned URL of this upload lives */
   expiresIn: number
+  /** the headers of the object settings it was signed with (`object-settings.ts`), checked at completion */
+  settings?: Record<string, string>
 }
 
 /**
@@ -56,6 +58,7 @@ interface SealedClaims {
   x: number
   o: boolean
   ex: number
+  os?: Record<string, string>
 }
 
 function toSealed(token: UploadToken): SealedClaims {
@@ -75,6 +78,7 @@ function toSealed(token: UploadToken): SealedClaims {
     x: token.maxFileSize,
     o: token.overwrite,
     ex: token.expiresIn,
+    ...(token.settings === undefined ? {} : { os: token.settings }),
   }
 }
 
@@ -95,7 +99,12 @@ function fromSealed(c: SealedClaims): UploadToken {
     maxFileSize: c.x,
     overwrite: c.o,
     expiresIn: c.ex,
+    ...(isStringRecord(c.os) ? { settings: c.os } : {}),
   }
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return typeof value === 'object' && value !== null && Object.values(value).every((v) => typeof v === 'string')
 }
 
 const VERSION = 'v2'

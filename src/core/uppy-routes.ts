@@ -1,6 +1,6 @@
 import { resumeUpload } from './auth'
 import { PresignError, badRequest } from './errors'
-import { finishUpload } from './finish'
+import { finishUpload, notifyAbort } from './finish'
 import { asContentType, asMetadata, asObject, asString, queryMetadata } from './input'
 import { MAX_PARTS } from './limits'
 import type { Action, FileInfo } from './options'
@@ -112,8 +112,9 @@ export function uppyRoutes<Req>(core: Core<Req>): Array<[pattern: string, method
         },
         // → `{}`
         DELETE: async (req, params) => {
-          const { upload } = await resume('abort', req, params.uploadId)
+          const { upload, identity } = await resume('abort', req, params.uploadId)
           await core.at(upload.bucket).storage.abortMultipart(upload.key, upload.uploadId!)
+          await notifyAbort(core, upload, 'abort', { source: 'abort', request: req.request, identity })
           return {}
         },
       },

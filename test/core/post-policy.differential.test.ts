@@ -7,6 +7,8 @@ import { type PostTarget, createPostSigner } from '../../src/core/signing/post-p
 import { createSdkSigner } from '../../src/core/signing/sdk-signer'
 import { createSigner } from '../../src/core/signing/signer'
 import { type Credentials, type SigningKeys, createQuerySigner, createSigningKeys } from '../../src/core/signing/sigv4-query'
+import { postFieldsOf } from '../../src/core/object-settings'
+import { objectSettingsHeaders } from '../helpers/object-settings-arb'
 import { createTestBucket, describeRgw, rgwClientConfig, s3ErrorCode, type TestBucket } from '../helpers/rgw'
 
 /**
@@ -148,10 +150,11 @@ describe('POST policies against createPresignedPost', () => {
         maxSize,
         date,
         fc.integer({ min: 1, max: 604_800 }),
-        async (e, r, c, k, type, meta, max, d, expiresIn) => {
+        objectSettingsHeaders,
+        async (e, r, c, k, type, meta, max, d, expiresIn, settings) => {
           current = c
           const { client, target } = await clientFor(e, r)
-          const input: PostToSign = { key: k, contentType: type, maxSize: max, metadata: meta }
+          const input: PostToSign = { key: k, contentType: type, maxSize: max, metadata: meta, settings }
           const resolved: Credentials = await client.config.credentials()
           const [oracle, clockRead] = await at(d, async () => {
             const sdk = await createSdkSigner(e.bucket, client).postObject(input, expiresIn)
@@ -180,11 +183,13 @@ describe('POST policies against createPresignedPost', () => {
               .concat(
                 Object.keys(meta).map((m) => `x-amz-meta-${m}`),
                 c.sessionToken ? ['X-Amz-Security-Token'] : [],
+                Object.keys(postFieldsOf(settings)),
               )
               .sort(),
           )
           expect(pinned['Content-Type']).toBe(type)
           for (const [m, v] of Object.entries(meta)) expect(pinned[`x-amz-meta-${m}`]).toBe(v)
+          for (const [f, v] of Object.entries(postFieldsOf(settings))) expect(pinned[f]).toBe(v)
           expect(policy.conditions.slice(1, -1)).toEqual(Object.entries(pinned).map(([name, value]) => ({ [name]: value })))
           expect(policy.conditions.at(-1)).toEqual(
             k.endsWith(FILENAME) ? ['starts-with', '$key', k.slice(0, -FILENAME.length)] : { key: k },

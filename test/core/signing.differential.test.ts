@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { createSigner as createFastSigner } from '../../src/core/signing/signer'
 import { createQuerySigner, encodeKey } from '../../src/core/signing/sigv4-query'
 import { createSdkSigner } from '../../src/core/signing/sdk-signer'
+import { objectSettingsHeaders } from '../helpers/object-settings-arb'
 
 /**
  * SPEC §5.8: the purpose-built signer produces byte-identical URLs to `getSignedUrl` (through
@@ -112,9 +113,10 @@ describe('the fast signer against getSignedUrl', () => {
         fc.boolean(),
         checksum,
         fc.nat(5 * 1024 ** 3),
-        async (e, r, c, k, d, expiresIn, meta, ifNoneMatch, sum, size) => {
+        objectSettingsHeaders,
+        async (e, r, c, k, d, expiresIn, meta, ifNoneMatch, sum, size, settings) => {
           const { fast, sdk } = signers(e, r, c)
-          const input = { key: k, contentType: 'image/png', size, ifNoneMatch, metadata: meta, ...(sum ? { checksum: sum } : {}) }
+          const input = { key: k, contentType: 'image/png', size, ifNoneMatch, metadata: meta, ...(sum ? { checksum: sum } : {}), settings }
           const [ours, oracle] = await Promise.all([fast.putObject(input, expiresIn, d), sdk.putObject(input, expiresIn, d)])
           expect(ours).toEqual(oracle)
           expect(ours.url).not.toMatch(/checksum-crc32|x-amz-sdk-checksum/i)

@@ -1,3 +1,5 @@
+import { postFieldsOf } from '../object-settings'
+
 /**
  * What each S3 operation we presign signs: the one place that says so. Both signers (the
  * SigV4 query signer on the hot path, and the SDK one used as oracle) build their requests from
@@ -14,6 +16,8 @@ export interface PutToSign {
   metadata: Record<string, string>
   /** base64 SHA-256, sent as the signed `x-amz-checksum-sha256` header */
   checksum?: string
+  /** the object settings' headers (`object-settings.ts`): encryption, storage class, caching, tags */
+  settings?: Record<string, string> | undefined
 }
 
 export interface PartToSign {
@@ -31,6 +35,8 @@ export interface PostToSign {
   /** the largest body S3 accepts (`content-length-range`) */
   maxSize: number
   metadata: Record<string, string>
+  /** the object settings' headers, pinned as form fields */
+  settings?: Record<string, string> | undefined
 }
 
 /** One presigned request, before signing: headers to send, and the headers signed besides them. */
@@ -50,6 +56,7 @@ export function putObject(input: PutToSign): Operation {
   if (input.ifNoneMatch) headers['if-none-match'] = '*'
   for (const [name, value] of Object.entries(input.metadata)) headers[`x-amz-meta-${name}`] = value
   if (input.checksum) headers['x-amz-checksum-sha256'] = input.checksum
+  if (input.settings) Object.assign(headers, input.settings)
   return { method: 'PUT', key: input.key, query: { 'x-id': 'PutObject' }, headers, length: input.size }
 }
 
@@ -86,5 +93,5 @@ export function signedHeaders(op: Operation): Record<string, string> {
 export function postFields(input: PostToSign): Record<string, string> {
   const fields: Record<string, string> = { 'Content-Type': input.contentType }
   for (const [name, value] of Object.entries(input.metadata)) fields[`x-amz-meta-${name}`] = value
-  return fields
+  return input.settings ? Object.assign(fields, postFieldsOf(input.settings)) : fields
 }

@@ -12,6 +12,7 @@ import {
   signedHeaders,
   uploadPart,
 } from './operations'
+import { commandInputOf } from '../object-settings'
 import type { Signer } from './signer'
 
 /**
@@ -56,6 +57,7 @@ export function createSdkSigner(bucket: string, client: S3Client): Signer {
         ...(input.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
         Metadata: input.metadata,
         ...(input.checksum ? { ChecksumSHA256: input.checksum } : {}),
+        ...commandInputOf(input.settings),
       })
       return { url: await presign(command, op, expiresIn, signingDate), headers: op.headers }
     },
