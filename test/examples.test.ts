@@ -13,6 +13,32 @@ interface ExampleModule {
 }
 
 const EXAMPLES = ['express', 'koa', 'fastify', 'hono'] as const
+/** The examples with two upload routes (avatar, document) under /uploads; the others mount one at /uploads. */
+const WITH_ROUTES = new Set<string>(['express', 'koa'])
+const MiB = 1024 * 1024
+
+/** create, the PUT straight to storage, complete: what the page's client does. */
+async function uploadThrough(endpoint: string, filename: string, contentType: string, bytes: Uint8Array<ArrayBuffer>) {
+  const created = await postJson(`${endpoint}/create`, { filename, contentType, size: bytes.length })
+  expect(created.status).toBe(200)
+  expect(created.body).toMatchObject({ strategy: 'single', method: 'PUT', token: expect.any(String), key: expect.any(String) })
+  const { token, key, url, headers } = created.body
+  const put = await fetch(url, { method: 'PUT', headers, body: bytes })
+  expect(put.status).toBe(200)
+  const completed = await postJson(`${endpoint}/complete`, { token })
+  expect(completed.status).toBe(200)
+  return { key: key as string, completed: completed.body }
+}
+
+async function download(url: string) {
+  const redirect = await fetch(url, { redirect: 'manual' })
+  expect(redirect.status).toBe(302)
+  const location = redirect.headers.get('location')
+  expect(location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//)
+  const response = await fetch(location!)
+  expect(response.status).toBe(200)
+  return Buffer.from(await response.arrayBuffer())
+}
 
 async function postJson(url: string, body: unknown) {
   const response = await fetch(url, {
@@ -45,12 +71,15 @@ describe.each(EXAMPLES)('the %s example', (name) => {
     expect(page.status).toBe(200)
     expect(page.headers.get('content-type')).toMatch(/^text\/html/)
     const html = await page.text()
-    for (const id of ['file', 'upload', 'progress', 'status', 'files']) expect(html).toContain(`id="${id}"`)
+    // The page draws an area per upload route from this template (examples/_shared/public/app.js).
+    expect(html).toContain('id="routes"')
+    expect(html).toContain('<template id="route-template">')
+    for (const id of ['title', 'limits', 'form', 'file', 'upload', 'progress', 'status', 'files']) expect(html).toContain(`data-id="${id}"`)
 
     const script = await fetch(`${app.url}/app.js`)
     expect(script.status).toBe(200)
     expect(script.headers.get('content-type')).toMatch(/javascript/)
-    expect(await script.text()).toContain('/uploads')
+    expect(await script.text()).toContain('/api/upload-routes')
 
     const client = await fetch(`${app.url}/client.js`)
     expect(client.status).toBe(200)
@@ -58,44 +87,106 @@ describe.each(EXAMPLES)('the %s example', (name) => {
     expect(await client.text()).toMatch(/export\s*\{[^}]*uploadFile/)
   })
 
-  it('uploads a file straight to storage, lists it, and downloads the same bytes', async () => {
-    const bytes = randomBytes(64 * 1024)
-    const filename = `photo ${name}.png`
+  if (!WITH_ROUTES.has(name)) {
+    // One upload kind at /uploads (examples/fastify, examples/hono).
+    it('uploads a file straight to storage, lists it, and downloads the same bytes', async () => {
+      const bytes = randomBytes(64 * 1024)
+      const { key, completed } = await uploadThrough(`${app.url}/uploads`, `photo ${name}.png`, 'image/png', bytes)
+      expect(completed).toMatchObject({
+        key,
+        size: bytes.length,
+        contentType: 'image/png',
+        etag: expect.any(String),
+        result: { downloadUrl: `/uploads/download?key=${encodeURIComponent(key)}` },
+      })
+      // No routes to describe: the page falls back to one upload area at /uploads.
+      expect((await fetch(`${app.url}/api/upload-routes`)).status).toBe(404)
 
-    const created = await postJson(`${app.url}/uploads/create`, { filename, contentType: 'image/png', size: bytes.length })
-    expect(created.status).toBe(200)
-    expect(created.body).toMatchObject({ strategy: 'single', method: 'PUT', token: expect.any(String), key: expect.any(String) })
-    const { token, key, url, headers } = created.body
-
-    const put = await fetch(url, { method: 'PUT', headers, body: bytes })
-    expect(put.status).toBe(200)
-
-    const completed = await postJson(`${app.url}/uploads/complete`, { token })
-    expect(completed.status).toBe(200)
-    expect(completed.body).toMatchObject({
-      key,
-      size: bytes.length,
-      contentType: 'image/png',
-      etag: expect.any(String),
-      result: { downloadUrl: `/uploads/download?key=${encodeURIComponent(key)}` },
+      const listed = await fetch(`${app.url}/api/files`)
+      expect(listed.status).toBe(200)
+      expect(await listed.json()).toContainEqual(expect.objectContaining({ key, size: bytes.length }))
+      expect((await download(`${app.url}${completed.result.downloadUrl}`)).equals(bytes)).toBe(true)
+    })
+  } else {
+    // Two upload routes under /uploads (examples/express, examples/koa).
+    it('describes its two upload routes and their limits for the page', async () => {
+      const described = await fetch(`${app.url}/api/upload-routes`)
+      expect(described.status).toBe(200)
+      expect(await described.json()).toEqual([
+        {
+          name: 'avatar',
+          endpoint: '/uploads/avatar',
+          allowedContentTypes: ['image/png', 'image/jpeg', 'image/webp', 'image/gif'],
+          maxFileSize: MiB,
+          files: '/api/files?prefix=avatars%2F',
+        },
+        {
+          name: 'document',
+          endpoint: '/uploads/document',
+          allowedContentTypes: ['application/pdf', 'text/plain', 'text/markdown'],
+          maxFileSize: 10 * MiB,
+          files: '/api/files?prefix=documents%2F',
+        },
+      ])
     })
 
-    const listed = await fetch(`${app.url}/api/files`)
-    expect(listed.status).toBe(200)
-    expect(await listed.json()).toContainEqual(expect.objectContaining({ key, size: bytes.length }))
+    it('uploads an avatar and a document, each under its route, listed apart, and downloads the same bytes', async () => {
+      const avatarBytes = randomBytes(64 * 1024)
+      const avatar = await uploadThrough(`${app.url}/uploads/avatar`, `photo ${name}.png`, 'image/png', avatarBytes)
+      expect(avatar.key).toMatch(/^avatars\//)
+      expect(avatar.completed).toMatchObject({
+        key: avatar.key,
+        size: avatarBytes.length,
+        contentType: 'image/png',
+        etag: expect.any(String),
+        result: { downloadUrl: `/uploads/avatar/download?key=${encodeURIComponent(avatar.key)}` },
+      })
+      const documentBytes = Buffer.from(`notes from the ${name} example\n`)
+      const document = await uploadThrough(`${app.url}/uploads/document`, 'notes.txt', 'text/plain', documentBytes)
+      expect(document.key).toMatch(/^documents\//)
+      expect(document.completed.result).toEqual({ downloadUrl: `/uploads/document/download?key=${encodeURIComponent(document.key)}` })
 
-    const redirect = await fetch(`${app.url}${completed.body.result.downloadUrl}`, { redirect: 'manual' })
-    expect(redirect.status).toBe(302)
-    const location = redirect.headers.get('location')
-    expect(location).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//)
+      const keys = async (prefix: string) =>
+        ((await (await fetch(`${app.url}/api/files?prefix=${prefix}`)).json()) as { key: string }[]).map((f) => f.key)
+      expect(await keys('avatars%2F')).toContain(avatar.key)
+      expect(await keys('avatars%2F')).not.toContain(document.key)
+      expect(await keys('documents%2F')).toEqual([document.key])
 
-    const download = await fetch(location!)
-    expect(download.status).toBe(200)
-    expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true)
-  })
+      expect((await download(`${app.url}${avatar.completed.result.downloadUrl}`)).equals(avatarBytes)).toBe(true)
+      expect((await download(`${app.url}${document.completed.result.downloadUrl}`)).equals(documentBytes)).toBe(true)
+    })
+
+    it("refuses what a route does not take with the message the page shows, and has no upload route at the mount's root", async () => {
+      expect(await postJson(`${app.url}/uploads/avatar/create`, { filename: 'a.txt', contentType: 'text/plain', size: 3 })).toEqual({
+        status: 415,
+        body: { code: 'content_type_not_allowed', message: 'Files of type text/plain are not allowed.' },
+      })
+      expect(await postJson(`${app.url}/uploads/avatar/create`, { filename: 'a.png', contentType: 'image/png', size: 2 * MiB })).toEqual({
+        status: 413,
+        body: { code: 'file_too_large', message: 'This file is 2 MiB; the limit is 1 MiB.' },
+      })
+      expect(await postJson(`${app.url}/uploads/document/create`, { filename: 'a.png', contentType: 'image/png', size: 3 })).toEqual({
+        status: 415,
+        body: { code: 'content_type_not_allowed', message: 'Files of type image/png are not allowed.' },
+      })
+      expect(
+        await postJson(`${app.url}/uploads/document/create`, { filename: 'a.pdf', contentType: 'application/pdf', size: 11 * MiB }),
+      ).toEqual({
+        status: 413,
+        body: { code: 'file_too_large', message: 'This file is 11 MiB; the limit is 10 MiB.' },
+      })
+      const root = await fetch(`${app.url}/uploads/create`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filename: 'a.png', contentType: 'image/png', size: 3 }),
+      })
+      expect(root.status).toBe(404)
+    })
+  }
 
   it('answers a bad request with a JSON error the page can show', async () => {
-    const refused = await postJson(`${app.url}/uploads/create`, { contentType: 'text/plain', size: 3 })
+    const endpoint = WITH_ROUTES.has(name) ? `${app.url}/uploads/avatar` : `${app.url}/uploads`
+    const refused = await postJson(`${endpoint}/create`, { contentType: 'text/plain', size: 3 })
     expect(refused.status).toBe(400)
     expect(refused.body).toEqual({ code: expect.stringMatching(/^[a-z_]+$/), message: expect.any(String) })
   })

@@ -1,15 +1,33 @@
 // Direct-to-S3 uploads in an Express 5 app: one `app.use` line serves every upload route.
+// Two kinds of upload, each with its own limits: an avatar and a document.
 //
 //   npm run demo                       # embedded fake S3 (s3rver), nothing to set up
 //   S3_ENDPOINT=http://127.0.0.1:8000 S3_BUCKET=demo npm run demo   # a real S3-compatible store
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import { S3Client } from '@aws-sdk/client-s3'
 import express from 'express'
 import { presignMiddleware } from 's3-presign-middleware/express'
 import { CLIENT_JS } from '../_shared/client-asset.mjs'
+import { describeRoutes, listFiles } from '../_shared/demo-api.mjs'
 import { startS3 } from '../_shared/embedded-s3.mjs'
 
 const PUBLIC_DIR = fileURLToPath(new URL('../_shared/public/', import.meta.url))
+const MiB = 1024 ** 2
+
+// Each route lives under /uploads/<name>/: the page's client (and Uppy) take `endpoint: '/uploads/avatar'`.
+// A file over a route's limits is refused before anything is signed; S3 refuses bytes other than the signed ones.
+const ROUTES = {
+  avatar: {
+    keyPrefix: 'avatars/',
+    allowedContentTypes: ['image/png', 'image/jpeg', 'image/webp', 'image/gif'],
+    maxFileSize: 1 * MiB,
+  },
+  document: {
+    keyPrefix: 'documents/',
+    allowedContentTypes: ['application/pdf', 'text/plain', 'text/markdown'],
+    maxFileSize: 10 * MiB,
+  },
+}
 
 /**
  * Boots the store and the app.
@@ -29,18 +47,18 @@ export async function start({ port = Number(process.env.PORT ?? 3000), host = '1
       secret: process.env.PRESIGN_SECRET ?? 'demo-secret-change-me',
       // A real app returns the logged-in user ({ id }) here, or false to refuse.
       authorize: () => true,
-      maxFileSize: 5 * 1024 ** 3,
-      // Files over 8 MiB go in parallel parts (default: over 100 MiB), so the demo shows multipart.
-      multipart: { threshold: 8 * 1024 ** 2 },
-      onComplete: ({ key }) => ({ downloadUrl: '/uploads/download?key=' + encodeURIComponent(key) }),
+      routes: ROUTES,
+      // Files over 8 MiB go in parallel parts (default: over 100 MiB), so a large document shows multipart.
+      multipart: { threshold: 8 * MiB },
+      // Runs for either route once the file is verified on S3; the page shows this link.
+      onComplete: ({ key, route }) => ({ downloadUrl: `/uploads/${route}/download?key=${encodeURIComponent(key)}` }),
     }),
   )
 
-  // Demo only: list what is in the bucket so the page can show it. A real app lists its own records.
+  // Demo only: the page draws an upload area per route from this, and lists each route's files.
   const client = new S3Client(s3)
-  app.get('/api/files', async (_req, res) => {
-    res.json(await listFiles(client, bucket))
-  })
+  app.get('/api/upload-routes', (_req, res) => res.json(describeRoutes(ROUTES, '/uploads')))
+  app.get('/api/files', async (req, res) => res.json(await listFiles(client, bucket, req.query.prefix)))
 
   app.get('/client.js', (_req, res) => res.type('text/javascript').sendFile(CLIENT_JS))
   app.use(express.static(PUBLIC_DIR))
@@ -73,13 +91,6 @@ export async function start({ port = Number(process.env.PORT ?? 3000), host = '1
       await store.close()
     },
   }
-}
-
-async function listFiles(client, bucket) {
-  const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }))
-  return Contents.map(({ Key, Size, LastModified }) => ({ key: Key, size: Size, lastModified: LastModified })).sort(
-    (a, b) => new Date(b.lastModified) - new Date(a.lastModified),
-  )
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,14 +1,16 @@
 // Direct-to-S3 uploads in a Koa 3 app: one `app.use` line serves every upload route.
+// Two kinds of upload, each with its own limits: an avatar and a document.
 //
 //   npm run example:koa                   # embedded fake S3 (s3rver), nothing to set up
 //   S3_ENDPOINT=http://127.0.0.1:8000 S3_BUCKET=demo npm run example:koa   # a real S3-compatible store
 import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import { pathToFileURL } from 'node:url'
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3'
+import { S3Client } from '@aws-sdk/client-s3'
 import Koa from 'koa'
 import { presignMiddleware } from 's3-presign-middleware/koa'
 import { CLIENT_JS } from '../_shared/client-asset.mjs'
+import { describeRoutes, listFiles } from '../_shared/demo-api.mjs'
 import { startS3 } from '../_shared/embedded-s3.mjs'
 
 const PUBLIC_DIR = new URL('../_shared/public/', import.meta.url)
@@ -18,6 +20,22 @@ const PAGES = {
   '/index.html': ['index.html', 'text/html; charset=utf-8'],
   '/app.js': ['app.js', 'text/javascript; charset=utf-8'],
   '/client.js': [pathToFileURL(CLIENT_JS).href, 'text/javascript; charset=utf-8'],
+}
+const MiB = 1024 ** 2
+
+// Each route lives under /uploads/<name>/: the page's client (and Uppy) take `endpoint: '/uploads/avatar'`.
+// A file over a route's limits is refused before anything is signed; S3 refuses bytes other than the signed ones.
+const ROUTES = {
+  avatar: {
+    keyPrefix: 'avatars/',
+    allowedContentTypes: ['image/png', 'image/jpeg', 'image/webp', 'image/gif'],
+    maxFileSize: 1 * MiB,
+  },
+  document: {
+    keyPrefix: 'documents/',
+    allowedContentTypes: ['application/pdf', 'text/plain', 'text/markdown'],
+    maxFileSize: 10 * MiB,
+  },
 }
 
 /**
@@ -49,19 +67,25 @@ export async function start({ port = Number(process.env.PORT ?? 3000), host = '1
       secret: process.env.PRESIGN_SECRET ?? 'demo-secret-change-me',
       // A real app returns the logged-in user ({ id }) here, or false to refuse.
       authorize: () => true,
-      maxFileSize: 5 * 1024 ** 3,
-      // Files over 8 MiB go in parallel parts (default: over 100 MiB), so the demo shows multipart.
-      multipart: { threshold: 8 * 1024 ** 2 },
-      onComplete: ({ key }) => ({ downloadUrl: '/uploads/download?key=' + encodeURIComponent(key) }),
+      routes: ROUTES,
+      // Files over 8 MiB go in parallel parts (default: over 100 MiB), so a large document shows multipart.
+      multipart: { threshold: 8 * MiB },
+      // Runs for either route once the file is verified on S3; the page shows this link.
+      onComplete: ({ key, route }) => ({ downloadUrl: `/uploads/${route}/download?key=${encodeURIComponent(key)}` }),
     }),
   )
 
-  // Demo only: list what is in the bucket so the page can show it. A real app lists its own records.
+  // Demo only: the page draws an upload area per route from /api/upload-routes, and lists each
+  // route's files from /api/files.
   const client = new S3Client(s3)
   app.use(async (ctx, next) => {
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return next()
+    if (ctx.path === '/api/upload-routes') {
+      ctx.body = describeRoutes(ROUTES, '/uploads')
+      return
+    }
     if (ctx.path === '/api/files') {
-      ctx.body = await listFiles(client, bucket)
+      ctx.body = await listFiles(client, bucket, ctx.query.prefix)
       return
     }
     const page = PAGES[ctx.path]
@@ -97,13 +121,6 @@ export async function start({ port = Number(process.env.PORT ?? 3000), host = '1
       await store.close()
     },
   }
-}
-
-async function listFiles(client, bucket) {
-  const { Contents = [] } = await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1000 }))
-  return Contents.map(({ Key, Size, LastModified }) => ({ key: Key, size: Size, lastModified: LastModified })).sort(
-    (a, b) => new Date(b.lastModified) - new Date(a.lastModified),
-  )
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
