@@ -37,7 +37,7 @@ describeRgw('the demo on a real store (S3_ENDPOINT)', () => {
     const origin = demo!.url
 
     const created = await (
-      await fetch(`${origin}/uploads/create`, {
+      await fetch(`${origin}/uploads/document/create`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ filename: 'hello.txt', contentType: 'text/plain', size: 5 }),
@@ -50,7 +50,7 @@ describeRgw('the demo on a real store (S3_ENDPOINT)', () => {
     expect(preflight.status).toBe(200)
     expect(preflight.headers.get('access-control-allow-origin')).toBe(origin)
     expect((await putRaw(created.url, { headers: { ...created.headers, origin }, body: 'hello' })).status).toBe(200)
-    const done = await fetch(`${origin}/uploads/complete`, {
+    const done = await fetch(`${origin}/uploads/document/complete`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ token: created.token }),
