@@ -36,6 +36,11 @@ export interface DoctorOptions {
   /** The app's origin (`https://app.example.com`); required with `fix`. Never `*`. */
   origin?: string
   fix?: boolean
+  /**
+   * Check (and with `fix`, write) a lifecycle rule expiring objects still tagged
+   * `presign-pending=1` (option `pendingTag`) after this many days: uploads nobody completed.
+   */
+  expirePendingDays?: number
 }
 
 const METHODS = ['PUT', 'POST', 'GET', 'HEAD']
@@ -54,6 +59,8 @@ const HEADERS = [
 const EXPOSE = ['ETag', 'Location']
 const MAX_AGE = 3600
 const LIFECYCLE_ID = 's3-presign-middleware-abort-incomplete-multipart'
+const PENDING_LIFECYCLE_ID = 's3-presign-middleware-expire-pending'
+const PENDING_TAG = { Key: 'presign-pending', Value: '1' }
 /** Public ACLs ignored, public policies blocked. Not `BlockPublicAcls`: Ceph RGW 16 refuses every upload with it. */
 const PUBLIC_ACCESS_FLAGS = ['IgnorePublicAcls', 'BlockPublicPolicy', 'RestrictPublicBuckets'] as const
 
@@ -202,7 +209,19 @@ function wholeBucket(rule: LifecycleRule): boolean {
   )
 }
 
-async function checkLifecycle({ client, bucket, fix }: DoctorOptions): Promise<DoctorCheck> {
+/** A rule expiring objects tagged pending (and nothing else) after at most `days` days. */
+function expiresPending(rule: LifecycleRule, days: number): boolean {
+  const tag = rule.Filter?.Tag
+  return (
+    rule.Status === 'Enabled' &&
+    tag?.Key === PENDING_TAG.Key &&
+    tag.Value === PENDING_TAG.Value &&
+    rule.Expiration?.Days !== undefined &&
+    rule.Expiration.Days <= days
+  )
+}
+
+async function checkLifecycle({ client, bucket, fix, expirePendingDays }: DoctorOptions): Promise<DoctorCheck> {
   try {
     let rules: LifecycleRule[] = []
     try {
@@ -213,28 +232,45 @@ async function checkLifecycle({ client, bucket, fix }: DoctorOptions): Promise<D
     const aborting = rules.some(
       (r) => r.Status === 'Enabled' && r.AbortIncompleteMultipartUpload?.DaysAfterInitiation !== undefined && wholeBucket(r),
     )
-    if (aborting) return { name: 'lifecycle', status: 'ok', message: 'A lifecycle rule aborts incomplete multipart uploads.' }
+    const pending = expirePendingDays === undefined || rules.some((r) => expiresPending(r, expirePendingDays))
+    const pendingText = `objects still tagged ${PENDING_TAG.Key}=1 (uploads nobody completed) expire after ${expirePendingDays} days`
+    if (aborting && pending) {
+      return {
+        name: 'lifecycle',
+        status: 'ok',
+        message: `A lifecycle rule aborts incomplete multipart uploads${expirePendingDays === undefined ? '' : `, and ${pendingText}`}.`,
+      }
+    }
+    const lacking = [
+      ...(aborting ? [] : ['no lifecycle rule aborts incomplete multipart uploads in the whole bucket: abandoned parts are stored (and billed) forever']),
+      ...(pending ? [] : [`no lifecycle rule makes ${pendingText}`]),
+    ]
     if (!fix) {
+      const text = lacking.join('; and ')
       return {
         name: 'lifecycle',
         status: 'problem',
-        message:
-          'No lifecycle rule aborts incomplete multipart uploads in the whole bucket: abandoned parts are stored (and billed) forever. Run with --fix to add one (other rules are kept).',
+        message: `${text[0]!.toUpperCase()}${text.slice(1)}. Run with --fix to add ${lacking.length > 1 ? 'them' : 'it'} (other rules are kept).`,
       }
     }
-    const ours: LifecycleRule = {
-      ID: LIFECYCLE_ID,
-      Status: 'Enabled',
-      Filter: { Prefix: '' },
-      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
+    const ours: LifecycleRule[] = []
+    if (!aborting) {
+      ours.push({ ID: LIFECYCLE_ID, Status: 'Enabled', Filter: { Prefix: '' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 } })
+    }
+    if (!pending) {
+      ours.push({ ID: PENDING_LIFECYCLE_ID, Status: 'Enabled', Filter: { Tag: PENDING_TAG }, Expiration: { Days: expirePendingDays! } })
     }
     // Only a rule we wrote may be replaced (say, one disabled since); every other rule is written back as read.
-    const kept = rules.filter((r) => r.ID !== LIFECYCLE_ID)
-    await client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: [...kept, ours] } }))
+    const kept = rules.filter((r) => !ours.some((o) => o.ID === r.ID))
+    await client.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: [...kept, ...ours] } }))
+    const added = [
+      ...(aborting ? [] : ['one aborting incomplete multipart uploads after 2 days']),
+      ...(pending ? [] : [`one by which ${pendingText}`]),
+    ]
     return {
       name: 'lifecycle',
       status: 'fixed',
-      message: `No lifecycle rule aborted incomplete multipart uploads: added one (after 2 days)${kept.length ? `, keeping the ${kept.length} other rule${kept.length > 1 ? 's' : ''}` : ''}.`,
+      message: `Added lifecycle rules: ${added.join('; and ')}${kept.length ? `, keeping the ${kept.length} other rule${kept.length > 1 ? 's' : ''}` : ''}.`,
     }
   } catch (error) {
     if (!unsupported(error)) throw error

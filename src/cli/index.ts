@@ -5,7 +5,7 @@ import { describeError, s3Status } from './_s3'
 import { type DoctorCheck, runDoctor } from './doctor'
 
 const USAGE = `Usage: s3-presign-middleware doctor --bucket <name> [--origin <url>] [--fix]
-         [--region <region>] [--endpoint <url>] [--path-style]
+         [--expire-pending <days>] [--region <region>] [--endpoint <url>] [--path-style]
 
 Checks what direct browser uploads need from the bucket, then proves it with real presigned
 requests: CORS for your app's origin (methods, the signed headers, ETag and Location exposed),
@@ -18,6 +18,10 @@ does not, sign uploads with the uploadCredentials option).
 for that origin and never writes "*", merges a lifecycle rule, turns on IgnorePublicAcls,
 BlockPublicPolicy and RestrictPublicBuckets (never BlockPublicAcls, which makes some stores
 refuse every upload), and never removes a rule it did not write.
+
+--expire-pending <days> (with the pendingTag option) also checks, and with --fix writes, a
+lifecycle rule expiring objects still tagged presign-pending=1 after <days> days: uploads that
+nobody completed. Choose more days than tokens live (tokenExpiresIn, 1 day by default).
 
 Credentials come from the AWS SDK's usual sources (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
 AWS_PROFILE, roles); --region or AWS_REGION; --endpoint or S3_ENDPOINT for S3-compatible stores.
@@ -51,6 +55,7 @@ export async function main(argv: string[], log: (line: string) => void = console
     region: { type: 'string' },
     endpoint: { type: 'string' },
     'path-style': { type: 'boolean', default: false },
+    'expire-pending': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   } as const
   let values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>['values']
@@ -83,6 +88,14 @@ export async function main(argv: string[], log: (line: string) => void = console
       "--fix needs --origin with your app's origin (e.g. --origin https://app.example.com): the doctor writes CORS for that origin only, never for every origin (*).",
     )
     return 2
+  }
+  let expirePendingDays: number | undefined
+  if (values['expire-pending'] !== undefined) {
+    expirePendingDays = Number(values['expire-pending'])
+    if (!Number.isInteger(expirePendingDays) || expirePendingDays < 1 || expirePendingDays > 3650) {
+      log(`--expire-pending takes a whole number of days from 1 to 3650, e.g. --expire-pending 7; got "${values['expire-pending']}".`)
+      return 2
+    }
   }
   const endpoint = values.endpoint ?? process.env.S3_ENDPOINT
   const client = new S3Client({
@@ -121,7 +134,13 @@ export async function main(argv: string[], log: (line: string) => void = console
       else log(`The bucket "${values.bucket}" could not be reached ${where} (${describeError(error)}): check --endpoint and the network.`)
       return 1
     }
-    const checks = await runDoctor({ client, bucket: values.bucket, ...(origin ? { origin } : {}), fix: values.fix })
+    const checks = await runDoctor({
+      client,
+      bucket: values.bucket,
+      ...(origin ? { origin } : {}),
+      fix: values.fix,
+      ...(expirePendingDays === undefined ? {} : { expirePendingDays }),
+    })
     for (const c of checks) log(`${MARK[c.status]} ${c.message}`)
     return checks.some((c) => c.status === 'problem') ? 1 : 0
   } catch (error) {

@@ -320,7 +320,7 @@ describeRgw('the bucket doctor on RGW (SPEC §6)', () => {
       AbortIncompleteMultipartUpload: { DaysAfterInitiation: 2 },
     })
     expect(fixed.out).toMatch(
-      /✓ No lifecycle rule aborted incomplete multipart uploads: added one \(after 2 days\), keeping the 2 other rules\./,
+      /✓ Added lifecycle rules: one aborting incomplete multipart uploads after 2 days, keeping the 2 other rules\./,
     )
     await doctor('--origin', APP, '--fix')
     expect(await lifecycleRules(t.client, t.bucket)).toEqual(after)

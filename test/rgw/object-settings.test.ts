@@ -1,10 +1,26 @@
-import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3'
+import {
+  GetBucketLifecycleConfigurationCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+} from '@aws-sdk/client-s3'
 import express, { type Request } from 'express'
 import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { presignMiddleware } from '../../src/adapters/express'
+import { main } from '../../src/cli/index'
 import { type AbortContext, PresignError, contentDisposition } from '../../src/index'
 import { callApp } from '../helpers/app-call'
-import { type TestBucket, createTestBucket, describeRgw, putRaw, rgwClientConfig, s3ErrorCode } from '../helpers/rgw'
+import {
+  RGW_ENDPOINT,
+  RGW_REGION,
+  type TestBucket,
+  createTestBucket,
+  describeRgw,
+  putRaw,
+  rgwClientConfig,
+  s3ErrorCode,
+} from '../helpers/rgw'
 import { listen } from '../helpers/targets'
 
 /**
@@ -227,3 +243,98 @@ describeRgw('issue 15: object settings signed into uploads (RGW)', () => {
     await expect(head(refused.key)).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
   })
 })
+
+describeRgw(
+  'issue 13 item 4: uploads nobody completed expire (pendingTag + the lifecycle rule of doctor --fix --expire-pending), on RGW',
+  () => {
+    let store: TestBucket
+    let server: { url: string; close: () => Promise<void> }
+    const at = (path: string) => `${server.url}/uploads${path}`
+
+    beforeAll(async () => {
+      store = await createTestBucket('pending')
+      const app = express()
+      app.use(
+        '/uploads',
+        presignMiddleware({
+          secret: SECRET,
+          s3: rgwClientConfig(),
+          bucket: store.bucket,
+          pendingTag: true,
+          authorize: ({ request }) => userOf(request),
+          onComplete: ({ key }) => {
+            if (key.endsWith('refused-by-crash.txt')) throw new Error('the app crashed')
+            return { key }
+          },
+        }),
+      )
+      server = await listen(app)
+    })
+    afterAll(async () => {
+      await server?.close()
+      await store?.cleanup()
+    })
+
+    it('an abandoned single PUT, and one whose onComplete crashed, expire; a completed upload stays', async () => {
+      const log: string[] = []
+      // The doctor takes credentials from the environment, as the AWS CLI does.
+      const { accessKeyId, secretAccessKey } = rgwClientConfig().credentials as { accessKeyId: string; secretAccessKey: string }
+      vi.stubEnv('AWS_ACCESS_KEY_ID', accessKeyId)
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', secretAccessKey)
+      vi.stubEnv('AWS_PROFILE', undefined)
+      vi.stubEnv('AWS_SESSION_TOKEN', undefined)
+      const fixed = await main(
+        [
+          'doctor',
+          '--bucket',
+          store.bucket,
+          '--endpoint',
+          RGW_ENDPOINT,
+          '--region',
+          RGW_REGION,
+          '--origin',
+          'http://127.0.0.1:3000',
+          '--fix',
+          '--expire-pending',
+          '1',
+        ],
+        (line) => log.push(line),
+      ).finally(() => vi.unstubAllEnvs())
+      expect(log.join('\n')).toMatch(/objects still tagged presign-pending=1 \(uploads nobody completed\) expire after 1 days/)
+      expect(fixed).toBe(0)
+      const rules = (await store.client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: store.bucket }))).Rules
+      expect(rules).toContainEqual(
+        expect.objectContaining({
+          ID: 's3-presign-middleware-expire-pending',
+          Filter: { Tag: { Key: 'presign-pending', Value: '1' } },
+          Expiration: { Days: 1 },
+        }),
+      )
+
+      const upload = async (filename: string, finish: boolean) => {
+        const created = (await callApp(at('/create'), { user: 'ana', body: { filename, contentType: 'text/plain', size: 3 } })).body
+        expect((await putRaw(created.url, { headers: created.headers, body: 'abc' })).status).toBe(200)
+        if (finish) return { key: created.key, complete: await callApp(at('/complete'), { user: 'ana', body: { token: created.token } }) }
+        return { key: created.key }
+      }
+      const abandoned = await upload('abandoned.txt', false)
+      const crashed = await upload('refused-by-crash.txt', true)
+      expect(crashed.complete?.status).toBe(500)
+      const completed = await upload('completed.txt', true)
+      expect(completed.complete?.status).toBe(200)
+
+      // RGW runs lifecycle with "days" of RGW_LC_DAY seconds (10 in scripts/start-rgw.sh): wait for up to 2 minutes.
+      const keys = async () =>
+        ((await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket }))).Contents ?? []).map((o) => o.Key)
+      const started = Date.now()
+      let left = await keys()
+      while (left.length > 1 && Date.now() - started < 120_000) {
+        await new Promise((resolve) => setTimeout(resolve, 2000))
+        left = await keys()
+      }
+      console.log(`[pending expiry] after ${((Date.now() - started) / 1000).toFixed(1)} s the bucket holds: ${left.join(', ')}`)
+      expect(left).toEqual([completed.key])
+      expect(left).not.toContain(abandoned.key)
+    }, 150_000)
+  },
+)
