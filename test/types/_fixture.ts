@@ -27,6 +27,9 @@ import ts from 'typescript'
  *   and the `req.user?: Express.User` that `@types/passport` adds;
  * - Koa: `declare module 'koa' { interface DefaultState { user?: AppUser } }`, read as `ctx.state.user`.
  *
+ * Decorators compile as in a Nest app (`experimentalDecorators`), and `@nestjs/passport`'s
+ * `AuthGuard` is declared (`contexts/nest-passport.d.ts`) for the NestJS block.
+ *
  * Everything is compiled in one program, and the compiler is asked about two sets of files only:
  * the app's, and the package's own declarations (as without `skipLibCheck`, so a broken `.d.ts`
  * shows even though most apps skip library checks). Other libraries' declarations are not
@@ -45,6 +48,9 @@ export const compilerOptions = {
   types: ['node'],
   skipLibCheck: false,
   noEmit: true,
+  // NestJS blocks: Nest's decorators are the legacy ones (parameter decorators such as @Req()).
+  experimentalDecorators: true,
+  emitDecoratorMetadata: true,
 } as const
 
 /** Where a diagnostic's file is reported from: the package's own declarations. */
@@ -71,6 +77,14 @@ export {}
 import type { AppUser } from './user.js'
 declare module 'koa' {
   interface DefaultState { user?: AppUser }
+}
+`,
+  'contexts/nest-passport.d.ts': `
+// The part of @nestjs/passport's declaration the README's NestJS block uses (the package is not a
+// dependency here): AuthGuard('jwt') is a guard class that sets req.user.
+declare module '@nestjs/passport' {
+  import type { CanActivate, Type } from '@nestjs/common'
+  export const AuthGuard: (type?: string | string[]) => Type<CanActivate>
 }
 `,
   'contexts/db.ts': `
