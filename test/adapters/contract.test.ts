@@ -1,9 +1,10 @@
-import { DeleteObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { CreateMultipartUploadCommand, DeleteObjectCommand, HeadObjectCommand, PutObjectTaggingCommand, S3Client } from '@aws-sdk/client-s3'
 import { mockClient } from 'aws-sdk-client-mock'
 import request from 'supertest'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { PresignOptions } from '../../src/core/options'
 import { PresignError } from '../../src/core/errors'
+import { createPresigner } from '../../src/core/presigner'
 import { targets } from '../helpers/targets'
 
 /**
@@ -430,6 +431,95 @@ describe.each(withRoutes)('$name', (target) => {
     it.each(['../etc/passwd', '/abs', '', 'a\u0000b'])('refuses the key %j with 400', async (key) => {
       const res = await app().post(at('/download')).send({ key })
       expect(res.status).toBe(400)
+    })
+  })
+
+  describe('object settings (SPEC §3 object)', () => {
+    const object = {
+      serverSideEncryption: 'aws:kms' as const,
+      kmsKeyId: 'key-1',
+      cacheControl: 'private, max-age=60',
+      contentDisposition: ({ filename }: { filename: string }) => `attachment; filename="${filename}"`,
+      tags: { app: 'contract' },
+    }
+    const settingHeaders = {
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': 'key-1',
+      'cache-control': 'private, max-age=60',
+      'content-disposition': 'attachment; filename="photo.png"',
+      'x-amz-tagging': 'app=contract',
+    }
+    const stored = {
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: 'arn:aws:kms:us-east-1:1:key/key-1',
+      CacheControl: 'private, max-age=60',
+    }
+
+    it('signs every setting into the PUT and lists it in the headers to send', async () => {
+      const body = await created({ object })
+      expect(body.headers).toMatchObject(settingHeaders)
+      const signed = new URL(body.url).searchParams.get('X-Amz-SignedHeaders')!.split(';')
+      for (const name of Object.keys(settingHeaders)) expect(signed).toContain(name)
+    })
+
+    it('completes an object stored with its settings, and clears the pending tag with pendingTag', async () => {
+      const body = await created({ object, pendingTag: true })
+      expect(body.headers['x-amz-tagging']).toBe('app=contract&presign-pending=1')
+      headAsUploaded(body, { ...stored, ContentDisposition: 'attachment; filename="photo.png"', TagCount: 2 })
+      s3mock.on(PutObjectTaggingCommand).resolves({})
+      const res = await app({ object, pendingTag: true }).post(at('/complete')).send({ token: body.token })
+      expect(res.status).toBe(200)
+      const tagged = s3mock.commandCalls(PutObjectTaggingCommand)
+      expect(tagged).toHaveLength(1)
+      expect(tagged[0]!.args[0].input).toMatchObject({ Key: body.key, Tagging: { TagSet: [{ Key: 'app', Value: 'contract' }] } })
+    })
+
+    it.each([
+      ['not encrypted', { ServerSideEncryption: undefined }],
+      ['encrypted with another key', { SSEKMSKeyId: 'arn:aws:kms:us-east-1:1:key/other' }],
+      ['without its Cache-Control', { CacheControl: undefined }],
+      ['without its tags', { TagCount: 0 }],
+    ])('answers 422 and deletes an object stored %s', async (_name, change) => {
+      const body = await created({ object })
+      headAsUploaded(body, { ...stored, ContentDisposition: 'attachment; filename="photo.png"', TagCount: 1, ...change })
+      const onComplete = vi.fn()
+      const res = await app({ object, onComplete }).post(at('/complete')).send({ token: body.token })
+      expect(res.status).toBe(422)
+      expect(res.body.code).toBe('verification_failed')
+      expect(onComplete).not.toHaveBeenCalled()
+      expect(s3mock.commandCalls(DeleteObjectCommand)).toHaveLength(1)
+    })
+
+    it('sends the settings on CreateMultipartUpload and pins them in POST policies', async () => {
+      s3mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' })
+      const res = await app({ object, multipart: { threshold: 1000 } })
+        .post(at('/create'))
+        .send(file)
+      expect(res.body.strategy).toBe('multipart')
+      expect(s3mock.commandCalls(CreateMultipartUploadCommand)[0]!.args[0].input).toMatchObject({
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: 'key-1',
+        CacheControl: 'private, max-age=60',
+        ContentDisposition: 'attachment; filename="photo.png"',
+        Tagging: 'app=contract',
+      })
+      const params = await app({ object }).get(at('/s3/params?filename=photo.png&type=image%2Fpng'))
+      expect(params.status).toBe(200)
+      expect(params.body.fields).toMatchObject({
+        'x-amz-server-side-encryption': 'aws:kms',
+        'Cache-Control': 'private, max-age=60',
+        tagging: '<Tagging><TagSet><Tag><Key>app</Key><Value>contract</Value></Tag></TagSet></Tagging>',
+      })
+    })
+
+    // Fastify reports a plugin's start-up error at ready(): the core's own check is what every adapter runs.
+    it('refuses invalid settings at start-up with a message naming the fix', () => {
+      expect(() => createPresigner({ ...base, object: { serverSideEncryption: 'aws:kms', tags: { 'aws:x': '1' } } })).toThrow(
+        /object\.tags/,
+      )
+      expect(() => createPresigner({ ...base, object: { serverSideEncryption: 'AES128' as 'AES256' } })).toThrow(/AES256' or 'aws:kms'/)
+      expect(() => createPresigner({ ...base, object: { cacheControl: 'a\r\nb' } })).toThrow(/printable ASCII/)
+      expect(() => createPresigner({ ...base, object: { kmsKeyId: 'k' } })).toThrow(/need `serverSideEncryption: 'aws:kms'`/)
     })
   })
 
