@@ -242,7 +242,9 @@ async function checkLifecycle({ client, bucket, fix, expirePendingDays }: Doctor
       }
     }
     const lacking = [
-      ...(aborting ? [] : ['no lifecycle rule aborts incomplete multipart uploads in the whole bucket: abandoned parts are stored (and billed) forever']),
+      ...(aborting
+        ? []
+        : ['no lifecycle rule aborts incomplete multipart uploads in the whole bucket: abandoned parts are stored (and billed) forever']),
       ...(pending ? [] : [`no lifecycle rule makes ${pendingText}`]),
     ]
     if (!fix) {

@@ -46,7 +46,7 @@ export function judgeObject(object: StoredObject, expected: Expected): string | 
 }
 
 /** What an upload was, for `onAbort`. */
-type AbortedUpload = Pick<UploadToken, 'key' | 'bucket' | 'size' | 'contentType'>
+type AbortedUpload = Pick<UploadToken, 'key' | 'bucket' | 'contentType'> & { size?: number | undefined }
 
 /**
  * Tells `onAbort` that an upload will not complete. Its failure never changes the answer (the
@@ -66,7 +66,7 @@ export async function notifyAbort<Req>(
     reason,
     key: upload.key,
     bucket: upload.bucket,
-    ...(upload.size === undefined ? {} : { size: upload.size }),
+    ...(upload.size === undefined ? {} : { declaredSize: upload.size }),
     contentType: upload.contentType,
     ...(route ? { route } : {}),
   } as AbortContext<Req, any>
@@ -118,6 +118,7 @@ export async function runOnComplete<Req, Result>(
     bucket,
     ...(route ? { route } : {}),
     size: object.size,
+    ...(upload.size === undefined ? {} : { declaredSize: upload.size }),
     contentType,
     etag: object.etag,
     metadata,
@@ -129,7 +130,7 @@ export async function runOnComplete<Req, Result>(
   } catch (error) {
     if (isPresignError(error)) {
       await core.at(bucket).storage.delete(key)
-      await notifyAbort(core, { ...upload, size: upload.size ?? object.size }, 'refused', from)
+      await notifyAbort(core, upload, 'refused', from)
     }
     throw error
   }

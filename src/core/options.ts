@@ -92,6 +92,11 @@ interface CompletedObject {
   bucket: string
   /** The name of the upload route (with `routes`). */
   route?: string
+  /**
+   * The size the client declared at the start (then equal to `size`), or undefined when it
+   * declared none (Uppy's routes) or the upload finished through an S3 event.
+   */
+  declaredSize?: number
 }
 
 /**
@@ -113,8 +118,8 @@ export type AbortContext<Req = unknown, Id extends Identity | true = Identity | 
   reason: 'abort' | 'refused'
   key: string
   bucket: string
-  /** The size the client declared (undefined when it declared none: Uppy). */
-  size?: number
+  /** The size the client declared at the start (undefined when it declared none: Uppy). */
+  declaredSize?: number
   contentType: string
   /** The name of the upload route (with `routes`). */
   route?: string

@@ -126,7 +126,7 @@ async function completeObject<Req, Result>(
     const from = { source: 'event' as const, request: undefined, identity }
     // Clearing the pending tag keeps the object's other tags: read them (the rules may be functions).
     const tagging = pendingTag ? { [SETTING_HEADERS.tags]: taggingOf(await storage.getTags(key)) } : undefined
-    const upload = { bucket, key, contentType, size: object.size, ...(tagging ? { settings: tagging } : {}) }
+    const upload = { bucket, key, contentType, ...(tagging ? { settings: tagging } : {}) }
     if (problem) {
       await storage.delete(key)
       await notifyAbort(core, upload, 'refused', from)

@@ -233,13 +233,22 @@ describeRgw('issue 15: object settings signed into uploads (RGW)', () => {
     const big = await create('kms', 'gone.bin', 7 * MiB)
     expect((await callApp(at('/kms/abort'), { user: 'ana', body: { token: big.token } })).status).toBe(200)
     expect(onAbort).toHaveBeenLastCalledWith(
-      expect.objectContaining({ reason: 'abort', source: 'abort', key: big.key, size: 7 * MiB, identity: { id: 'ana' }, route: 'kms' }),
+      expect.objectContaining({
+        reason: 'abort',
+        source: 'abort',
+        key: big.key,
+        declaredSize: 7 * MiB,
+        identity: { id: 'ana' },
+        route: 'kms',
+      }),
     )
     const refused = await create('refusing', 'no.txt', 2)
     expect((await putRaw(refused.url, { headers: refused.headers, body: 'no' })).status).toBe(200)
     const done = await callApp(at('/refusing/complete'), { user: 'ana', body: { token: refused.token } })
     expect(done.status).toBe(422)
-    expect(onAbort).toHaveBeenLastCalledWith(expect.objectContaining({ reason: 'refused', source: 'complete', key: refused.key, size: 2 }))
+    expect(onAbort).toHaveBeenLastCalledWith(
+      expect.objectContaining({ reason: 'refused', source: 'complete', key: refused.key, declaredSize: 2 }),
+    )
     await expect(head(refused.key)).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
   })
 })
