@@ -210,10 +210,17 @@ export async function complete<Req, Result>(core: Core<Req, any, Result>, body: 
   return finishUpload(core, upload, identity, request, input.parts)
 }
 
-/** `POST /abort`: cancels a multipart upload (idempotent); a single upload has nothing to cancel. */
+/**
+ * `POST /abort` (idempotent): cancels a multipart upload; for a single upload whose PUT already
+ * arrived, removes its object (only if this upload wrote it: its sealed tag), so an aborted upload
+ * leaves nothing behind. Its URL lives on until it expires: a later PUT and `complete` count as a
+ * new upload (`onComplete` runs then; an app that keeps books per key sees the same key again).
+ */
 export async function abort<Req>(core: Core<Req>, body: unknown, request: Req, mount?: string): Promise<Record<string, never>> {
   const { upload, identity } = await resumeUpload(core, 'abort', asObject(body).token, request, mount)
-  if (upload.uploadId) await core.at(upload.bucket).storage.abortMultipart(upload.key, upload.uploadId)
+  const { storage } = core.at(upload.bucket)
+  if (upload.uploadId) await storage.abortMultipart(upload.key, upload.uploadId)
+  else if ((await storage.head(upload.key))?.metadata[OBJECT_TAG_METADATA] === upload.tag) await storage.delete(upload.key)
   await notifyAbort(core, upload, 'abort', { source: 'abort', request, identity })
   return {}
 }

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto'
 import { ListObjectsV2Command } from '@aws-sdk/client-s3'
 import express, { type Request } from 'express'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { presignMiddleware } from '../../src/adapters/express'
-import { PresignError } from '../../src/index'
+import { PresignError, sanitizeFilename } from '../../src/index'
 import { callApp } from '../helpers/app-call'
 import { type TestBucket, createTestBucket, describeRgw, putRaw, rgwClientConfig } from '../helpers/rgw'
 import { listen } from '../helpers/targets'
@@ -23,9 +24,11 @@ describeRgw('recipe: per-user quotas with authorize, onComplete and onAbort (RGW
   const at = (path: string) => `${server.url}/uploads${path}`
 
   // --- the recipe, as in the README ----------------------------------------------------------
-  const used = new Map<string, number>() // bytes each user stores
-  const reserved = new Map<string, number>() // bytes of each user's uploads in flight
-  const add = (map: Map<string, number>, id: string, bytes: number) => map.set(id, (map.get(id) ?? 0) + bytes)
+  // By key, so that every hook is idempotent: a retried complete, or an aborted upload whose URL
+  // is used again, is never counted twice.
+  const files = new Map<string, { owner: string; size: number }>() // stored files (your database)
+  const inFlight = new Map<string, { owner: string; size: number }>() // uploads started, not finished
+  const usage = (owner: string) => [...files.values(), ...inFlight.values()].reduce((sum, f) => (f.owner === owner ? sum + f.size : sum), 0)
 
   function quotaMiddleware(bucket: string) {
     return presignMiddleware({
@@ -35,24 +38,25 @@ describeRgw('recipe: per-user quotas with authorize, onComplete and onAbort (RGW
       authorize: ({ request, action, file }) => {
         const user = userOf(request)
         if (!user) return false
-        if (action === 'upload' && file?.size !== undefined) {
-          const left = QUOTA - (used.get(user.id) ?? 0) - (reserved.get(user.id) ?? 0)
-          if (file.size > left) throw new PresignError('file_too_large', `This file is over your quota: ${Math.max(left, 0)} bytes left.`)
-          add(reserved, user.id, file.size)
+        if (action === 'upload' && file?.size !== undefined && usage(user.id) + file.size > QUOTA) {
+          throw new PresignError('file_too_large', `This file is over your quota: ${Math.max(QUOTA - usage(user.id), 0)} bytes left.`)
         }
         return user
       },
-      onComplete: ({ identity, size, declaredSize }) => {
-        // No declared size (Uppy): nothing was reserved, so check the quota now; throwing removes the file.
-        if (declaredSize === undefined && (used.get(identity.id) ?? 0) + size > QUOTA) {
-          throw new PresignError('file_too_large', 'This file is over your quota.')
-        }
-        add(reserved, identity.id, -(declaredSize ?? 0))
-        add(used, identity.id, size)
-        return { used: used.get(identity.id) }
+      keyFor: ({ identity, file }) => {
+        const key = `${identity.id}/${randomUUID()}/${sanitizeFilename(file.filename)}`
+        if (file.size !== undefined) inFlight.set(key, { owner: identity.id, size: file.size })
+        return key
       },
-      onAbort: ({ identity, declaredSize }) => {
-        if (declaredSize !== undefined) add(reserved, identity.id, -declaredSize)
+      onComplete: ({ key, identity, size }) => {
+        inFlight.delete(key)
+        // Checked again here: Uppy declares no size, and an aborted upload's URL may be used again.
+        if (!files.has(key) && usage(identity.id) + size > QUOTA) throw new PresignError('file_too_large', 'This file is over your quota.')
+        files.set(key, { owner: identity.id, size })
+        return { used: usage(identity.id) }
+      },
+      onAbort: ({ key }) => {
+        inFlight.delete(key)
       },
     })
   }
@@ -81,26 +85,38 @@ describeRgw('recipe: per-user quotas with authorize, onComplete and onAbort (RGW
     return { created }
   }
 
-  it('reserves at create, counts at complete, refuses what goes over, and releases aborted uploads', async () => {
+  it('counts uploads in flight and stored files, refuses what goes over, and releases aborted uploads', async () => {
     const first = await upload('ana', 60)
-    expect([reserved.get('ana'), used.get('ana') ?? 0]).toEqual([60, 0])
+    expect(usage('ana')).toBe(60) // in flight
     const done = await callApp(at('/complete'), { user: 'ana', body: { token: first.created.body.token } })
     expect(done.body.result).toEqual({ used: 60 })
-    expect([reserved.get('ana'), used.get('ana')]).toEqual([0, 60])
+    // A retried complete counts nothing twice.
+    expect((await callApp(at('/complete'), { user: 'ana', body: { token: first.created.body.token } })).body.result).toEqual({ used: 60 })
 
     const over = await upload('ana', 50)
     expect(over.created.status).toBe(413)
     expect(over.created.body.message).toBe('This file is over your quota: 40 bytes left.')
-    expect(reserved.get('ana')).toBe(0)
 
     // An upload in flight holds its bytes: a second one that would not fit beside it is refused.
-    const inFlight = await upload('ana', 30)
+    const inFlightUpload = await upload('ana', 30)
     expect((await upload('ana', 20)).created.status).toBe(413)
-    // Aborting it gives them back.
-    expect((await callApp(at('/abort'), { user: 'ana', body: { token: inFlight.created.body.token } })).status).toBe(200)
-    expect(reserved.get('ana')).toBe(0)
-    const last = await upload('ana', 40)
-    expect((await callApp(at('/complete'), { user: 'ana', body: { token: last.created.body.token } })).body.result).toEqual({ used: 100 })
+    // Aborting it gives them back, and removes what its PUT had stored.
+    const token = inFlightUpload.created.body.token
+    expect((await callApp(at('/abort'), { user: 'ana', body: { token } })).status).toBe(200)
+    expect(usage('ana')).toBe(60)
+    expect(
+      (await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: inFlightUpload.created.body.key }))).KeyCount,
+    ).toBe(0)
+    expect((await callApp(at('/complete'), { user: 'ana', body: { token } })).status).toBe(422)
+
+    // The aborted upload's URL still works until it expires: used again, it is checked as a new file.
+    const fill = await upload('ana', 40)
+    expect((await callApp(at('/complete'), { user: 'ana', body: { token: fill.created.body.token } })).body.result).toEqual({ used: 100 })
+    const { url, headers } = inFlightUpload.created.body
+    expect((await putRaw(url, { headers, body: 'q'.repeat(30) })).status).toBe(200)
+    const replay = await callApp(at('/complete'), { user: 'ana', body: { token } })
+    expect([replay.status, replay.body.message]).toEqual([413, 'This file is over your quota.'])
+    expect(usage('ana')).toBe(100)
 
     // Another user's quota is their own.
     expect((await upload('bo', 100)).created.status).toBe(200)
@@ -110,7 +126,7 @@ describeRgw('recipe: per-user quotas with authorize, onComplete and onAbort (RGW
     const start = await callApp(at('/s3/multipart'), { user: 'cy', body: { filename: 'big.txt', type: 'text/plain', metadata: {} } })
     expect(start.status).toBe(200)
     const { uploadId, key } = start.body
-    add(used, 'cy', 90) // cy already stores 90 bytes
+    files.set('cy/earlier', { owner: 'cy', size: 90 }) // cy already stores 90 bytes
     const part = await callApp(at(`/s3/multipart/${encodeURIComponent(uploadId)}/1?key=${encodeURIComponent(key)}`), { user: 'cy' })
     const put = await putRaw(part.body.url, { body: 'x'.repeat(20) })
     expect(put.status).toBe(200)
@@ -120,7 +136,7 @@ describeRgw('recipe: per-user quotas with authorize, onComplete and onAbort (RGW
     })
     expect(complete.status).toBe(413)
     expect(complete.body.message).toBe('This file is over your quota.')
-    expect(used.get('cy')).toBe(90)
+    expect(usage('cy')).toBe(90)
     const left = await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: key }))
     expect(left.KeyCount).toBe(0)
   })
