@@ -53,6 +53,18 @@ export const compilerOptions = {
   emitDecoratorMetadata: true,
 } as const
 
+/**
+ * What a Next.js app compiles with (the tsconfig `create-next-app` writes): bundler resolution,
+ * where `next/server` and `next/headers` resolve (Next has no `exports` map), and the DOM lib.
+ */
+export const nextCompilerOptions = {
+  ...compilerOptions,
+  module: 'ESNext',
+  moduleResolution: 'Bundler',
+  lib: ['DOM', 'DOM.Iterable', 'ES2023'],
+  jsx: 'preserve',
+} as const
+
 /** Where a diagnostic's file is reported from: the package's own declarations. */
 export const PACKAGE = 's3-presign-middleware/'
 
@@ -88,8 +100,15 @@ declare module '@nestjs/passport' {
 }
 `,
   'contexts/db.ts': `
+import type { AppUser } from './user.js'
 /** The app's own data layer, as README examples call it. */
 export const db = {
+  users: {
+    /** The user of a session id (a cookie's value), as an app's auth layer finds it. */
+    async bySession(session: string | undefined): Promise<AppUser | undefined> {
+      return session ? { id: session, plan: 'free' } : undefined
+    },
+  },
   files: {
     async insert(row: { key: string; size: number; contentType: string; owner: unknown; filename?: string }): Promise<{ id: string }> {
       return { id: row.key }
@@ -118,6 +137,10 @@ export { db } from './db.js'
 /** A Hono app (the fetch adapter's usual host). */
 export const app = new Hono()
 `,
+  'contexts/next.ts': `
+export { createFetchHandler, PresignError } from 's3-presign-middleware/fetch'
+export { db } from './db.js'
+`,
   'contexts/node.ts': `
 export { db } from './db.js'
 `,
@@ -128,6 +151,7 @@ export const CONTEXT_NAMES: Record<string, string[]> = {
   express: ['app', 'db', 'presignMiddleware', 'PresignError'],
   koa: ['app', 'db', 'presignMiddleware', 'PresignError'],
   fetch: ['app', 'db', 'createFetchHandler', 'PresignError'],
+  next: ['db', 'createFetchHandler', 'PresignError'],
   node: ['db'],
 }
 
@@ -187,18 +211,21 @@ function sourcesOf(entries: string[]): string[] {
   return [...seen]
 }
 
-/** Writes the app (contexts plus `files`, paths relative to the app folder) and compiles it once. */
-export function compileFixture(prefix: string, files: Record<string, string>): Fixture {
+/**
+ * Writes the app (contexts plus `files`, paths relative to the app folder) and compiles it once,
+ * as a Node server (`compilerOptions`) unless other options are given (`nextCompilerOptions`).
+ */
+export function compileFixture(prefix: string, files: Record<string, string>, options: object = compilerOptions): Fixture {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), `s3pm-types-${prefix}-`)))
   try {
-    return { dir, diagnostics: compileIn(dir, files) }
+    return { dir, diagnostics: compileIn(dir, files, options) }
   } finally {
     if (process.env.KEEP_TYPE_FIXTURES) console.log(`type fixture kept: npx tsc -p ${join(dir, 'app')}`)
     else rmSync(dir, { recursive: true, force: true })
   }
 }
 
-function compileIn(dir: string, files: Record<string, string>): Diagnostic[] {
+function compileIn(dir: string, files: Record<string, string>, compilerOptions: object): Diagnostic[] {
   const app = join(dir, 'app')
   // The app's dependencies are this repo's (express, koa, hono, @types/*, expect-type); the package
   // itself is linked in as if installed, so its own package.json and `exports` are what resolve.

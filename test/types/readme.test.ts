@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { CONTEXT_NAMES, type Fixture, PACKAGE, assertFreshBuild, compileFixture, declaredNames, repoRoot } from './_fixture'
+import {
+  CONTEXT_NAMES,
+  type Diagnostic,
+  PACKAGE,
+  assertFreshBuild,
+  compileFixture,
+  declaredNames,
+  nextCompilerOptions,
+  repoRoot,
+} from './_fixture'
 
 /**
  * Every ```ts block of README.md compiles under `strict` against the built package, in an app
@@ -21,13 +30,16 @@ import { CONTEXT_NAMES, type Fixture, PACKAGE, assertFreshBuild, compileFixture,
  * | `express` | Express 5, Passport's `Express.User { id: string; plan }`  | `app`, `db`, `presignMiddleware`, `PresignError` from `s3-presign-middleware/express` |
  * | `koa`     | Koa 3, `ctx.state.user: { id: string; plan }`              | `app`, `db`, `presignMiddleware`, `PresignError` from `s3-presign-middleware/koa` |
  * | `fetch`   | a Hono app                                                 | `app`, `db`, `createFetchHandler`, `PresignError` from `s3-presign-middleware/fetch` |
+ * | `next`    | a Next.js App Router app (bundler resolution, the DOM lib) | `db`, `createFetchHandler`, `PresignError` from `s3-presign-middleware/fetch` |
  * | `node`    | a plain Node module                                        | `db` |
  *
  * A context offers only the names the block does not declare or import itself, so a full example
  * (`const app = express()`) keeps its own. Without a comment the context is the adapter the block
  * imports (`s3-presign-middleware/express`, `/koa`, `/fetch`), else `node`. `db` is the app's
- * data layer (`db.files.insert(row) → Promise<{ id }>`). Nothing else is supplied: a block that
- * uses a name none of these offer does not compile, as it would not in the user's app.
+ * data layer (`db.files.insert(row) → Promise<{ id }>`, `db.users.bySession(id) → Promise<AppUser | undefined>`).
+ * Nothing else is supplied: a block that uses a name none of these offer does not compile, as it
+ * would not in the user's app. `next` blocks are compiled apart, with a Next.js app's compiler
+ * options (`next/server`, `next/headers` resolve only there).
  */
 
 const README = join(repoRoot, 'README.md')
@@ -74,13 +86,24 @@ function moduleFor(block: Block): string {
 
 const blocks = extractBlocks(readFileSync(README, 'utf8'))
 
+/** Contexts whose app compiles with other options than a Node server's. */
+const CONTEXT_OPTIONS: Record<string, object> = { next: nextCompilerOptions }
+
 describe('README.md TypeScript blocks compile under strict against the built types', () => {
-  let fixture: Fixture
+  const fixture: { diagnostics: Diagnostic[] } = { diagnostics: [] }
 
   beforeAll(() => {
     assertFreshBuild()
-    const files = Object.fromEntries(blocks.map((block) => [block.file, moduleFor(block)]))
-    fixture = compileFixture('readme', files)
+    // One program per set of compiler options; the Node server's also when no block needs it.
+    const groups = new Map<object | undefined, Block[]>([[undefined, []]])
+    for (const block of blocks) {
+      const options = CONTEXT_OPTIONS[block.context]
+      groups.set(options, [...(groups.get(options) ?? []), block])
+    }
+    for (const [options, group] of groups) {
+      const files = Object.fromEntries(group.map((block) => [block.file, moduleFor(block)]))
+      fixture.diagnostics.push(...compileFixture('readme', files, options).diagnostics)
+    }
   }, 60_000)
 
   it('README.md has TypeScript blocks to check', () => {
