@@ -1,5 +1,6 @@
 // Direct-to-S3 uploads in a Hono app through the fetch adapter: the same handler runs on Node
-// (here, with @hono/node-server), Bun, Deno and edge runtimes.
+// (here, with @hono/node-server), Bun, Deno and edge runtimes. Mounted as a Hono handler, its hooks
+// get Hono's Context as `ctx.request`, and with it the user an auth middleware set (`c.get('user')`).
 //
 //   npm run example:hono              # embedded fake S3 (s3rver), nothing to set up
 import { readFile } from 'node:fs/promises'
@@ -26,16 +27,22 @@ export async function start({ port = Number(process.env.PORT ?? 3000), host = '1
     bucket,
     s3,
     secret: process.env.PRESIGN_SECRET ?? 'demo-secret-change-me',
-    // A real app returns the logged-in user ({ id }) here, or false to refuse.
-    authorize: () => true,
+    // The user the auth middleware below set, or false (403) when nobody is signed in.
+    authorize: ({ request: c }) => c.get('user') ?? false,
     maxFileSize: 5 * 1024 ** 3,
     // Files over 8 MiB go in parallel parts (default: over 100 MiB), so the demo shows multipart.
     multipart: { threshold: 8 * 1024 ** 2 },
-    onComplete: ({ key }) => ({ downloadUrl: '/uploads/download?key=' + encodeURIComponent(key) }),
+    onComplete: ({ key, identity }) => ({ downloadUrl: '/uploads/download?key=' + encodeURIComponent(key), owner: identity.id }),
   })
 
   const app = new Hono()
-  app.all('/uploads/*', (c) => uploads(c.req.raw))
+  // Your auth middleware sets the signed-in user (from a session cookie, a JWT, ...). The demo
+  // signs every visitor in as one demo user.
+  app.use('/uploads/*', async (c, next) => {
+    c.set('user', { id: 'demo-user' })
+    await next()
+  })
+  app.all('/uploads/*', uploads)
 
   // Demo only: list what is in the bucket so the page can show it. A real app lists its own records.
   const client = new S3Client(s3)
