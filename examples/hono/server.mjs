@@ -1,5 +1,6 @@
 // Direct-to-S3 uploads in a Hono app through the fetch adapter: the same handler runs on Node
-// (here, with @hono/node-server), Bun, Deno and edge runtimes. Mounted as a Hono handler, its hooks
+// (here, with @hono/node-server), Bun, Deno and Cloudflare Workers (see examples/runtimes/; not the
+// Next.js Edge Runtime, which has no node:crypto). Mounted as a Hono handler, its hooks
 // get Hono's Context as `ctx.request`, and with it the user an auth middleware set (`c.get('user')`).
 //
 //   npm run example:hono              # embedded fake S3 (s3rver), nothing to set up
