@@ -153,6 +153,16 @@ async function verifyUpload(
   const checksum = upload.checksum && !upload.uploadId ? upload.checksum : undefined
   const object = await core.at(upload.bucket).storage.head(upload.key, { checksum: checksum !== undefined })
   if (!object) throw new PresignError('verification_failed', 'The file has not been uploaded to storage.')
+  if (object.unreadable) {
+    // An uploader's own encryption key (SSE-C, unsigned headers a store applied): nobody else can
+    // read, scan or serve it. Not an object any upload through us writes.
+    await core.at(upload.bucket).storage.delete(upload.key)
+    await notifyAbort(core, upload, 'refused', from)
+    throw new PresignError(
+      'verification_failed',
+      'The file was stored encrypted with a key of its own, which the app cannot read. It was removed.',
+    )
+  }
   if (object.metadata[OBJECT_TAG_METADATA] !== upload.tag) {
     throw new PresignError('verification_failed', 'The object at this key was not written by this upload.')
   }
@@ -181,6 +191,9 @@ async function verifyUpload(
 async function judgeTags(core: Core, upload: UploadToken, object: StoredObject): Promise<string | undefined> {
   const expected = tagCountOf(upload.settings)
   if (object.tagCount === expected) return undefined
+  // Accepted already (a retried complete): the pending tag was cleared.
+  const pending = PENDING_TAG in tagsOf(upload.settings?.[SETTING_HEADERS.tags])
+  if (pending && object.tagCount === expected - 1) return undefined
   if (upload.uploadId && expected > 0) {
     await core.at(upload.bucket).storage.putTags(upload.key, tagsOf(upload.settings?.[SETTING_HEADERS.tags]))
     return undefined
@@ -211,16 +224,23 @@ export async function complete<Req, Result>(core: Core<Req, any, Result>, body: 
 }
 
 /**
- * `POST /abort` (idempotent): cancels a multipart upload; for a single upload whose PUT already
- * arrived, removes its object (only if this upload wrote it: its sealed tag), so an aborted upload
- * leaves nothing behind. Its URL lives on until it expires: a later PUT and `complete` count as a
- * new upload (`onComplete` runs then; an app that keeps books per key sees the same key again).
+ * `POST /abort` (idempotent): cancels a multipart upload. A single upload has nothing to cancel on
+ * S3; with `pendingTag`, an object its PUT already stored and that was never accepted (still
+ * tagged pending) is removed. A completed upload is never touched, and `onAbort` hears only of
+ * uploads that had not completed (but possibly twice, for a repeated abort: keep books by key).
  */
 export async function abort<Req>(core: Core<Req>, body: unknown, request: Req, mount?: string): Promise<Record<string, never>> {
   const { upload, identity } = await resumeUpload(core, 'abort', asObject(body).token, request, mount)
   const { storage } = core.at(upload.bucket)
-  if (upload.uploadId) await storage.abortMultipart(upload.key, upload.uploadId)
-  else if ((await storage.head(upload.key))?.metadata[OBJECT_TAG_METADATA] === upload.tag) await storage.delete(upload.key)
+  if (upload.uploadId) {
+    if (!(await storage.abortMultipart(upload.key, upload.uploadId))) return {}
+  } else if (tagsOf(upload.settings?.[SETTING_HEADERS.tags])[PENDING_TAG]) {
+    const object = await storage.head(upload.key)
+    if (object && object.metadata[OBJECT_TAG_METADATA] === upload.tag) {
+      if (!(PENDING_TAG in (await storage.getTags(upload.key)))) return {} // completed: kept
+      await storage.delete(upload.key)
+    }
+  }
   await notifyAbort(core, upload, 'abort', { source: 'abort', request, identity })
   return {}
 }

@@ -250,8 +250,28 @@ function kmsKeyMatches(reported: string | undefined, configured: string): boolea
   return reported === configured || reported.endsWith(`/${configured}`)
 }
 
-/** `attachment; filename="..."; filename*=UTF-8''...` (RFC 6266): an ASCII fallback and the exact UTF-8 name. */
+/** The longest `Content-Disposition` that `contentDisposition()` writes (header values are at most 1,024). */
+const MAX_DISPOSITION = 1000
+
+/**
+ * `attachment; filename="..."; filename*=UTF-8''...` (RFC 6266): an ASCII fallback and the exact
+ * UTF-8 name. A name too long for a header (percent-encoding takes 9 characters per CJK
+ * character) is shortened, keeping its extension.
+ */
 export function contentDisposition(type: 'attachment' | 'inline', filename: string): string {
+  const chars = Array.from(filename)
+  const dot = filename.lastIndexOf('.')
+  const extension = dot > 0 && filename.length - dot <= 16 ? Array.from(filename.slice(dot)) : []
+  const base = chars.slice(0, chars.length - extension.length)
+  let header = dispositionOf(type, filename)
+  while (header.length > MAX_DISPOSITION && base.length > 1) {
+    base.length = Math.max(1, Math.floor(base.length * 0.9))
+    header = dispositionOf(type, base.join('') + extension.join(''))
+  }
+  return header
+}
+
+function dispositionOf(type: string, filename: string): string {
   const fallback = filename
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')

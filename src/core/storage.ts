@@ -35,6 +35,11 @@ export interface StoredObject {
   cacheControl?: string
   contentDisposition?: string
   tagCount: number
+  /**
+   * HEAD was refused with 400: the object is encrypted with a customer key (SSE-C), which a store
+   * that applies unsigned `x-amz-*` headers (Ceph RGW 16) lets an uploader add. Nothing else is known.
+   */
+  unreadable?: true
 }
 
 /** A part S3 holds for a multipart upload. */
@@ -67,8 +72,8 @@ export interface Storage {
    * S3 refused the parts themselves (a non-final part under 5 MiB, a part it does not hold).
    */
   completeMultipart(key: string, uploadId: string, parts: StoredPart[], ifNoneMatch: boolean): Promise<'done' | 'exists' | 'bad-parts'>
-  /** Idempotent: an upload already gone counts as aborted. */
-  abortMultipart(key: string, uploadId: string): Promise<void>
+  /** Idempotent: `false` when the upload was already gone (aborted, or completed). */
+  abortMultipart(key: string, uploadId: string): Promise<boolean>
 }
 
 interface SdkError {
@@ -122,6 +127,15 @@ export function createStorage(bucket: string, client: S3Client, timeout: number)
     }
   }
   const missing = (error: unknown) => (s3Status(error) === 404 ? null : undefined)
+  const UNREADABLE: StoredObject = {
+    size: 0,
+    contentType: undefined,
+    etag: '',
+    metadata: {},
+    checksumSha256: undefined,
+    tagCount: 0,
+    unreadable: true,
+  }
 
   return {
     async head(key, options) {
@@ -130,9 +144,10 @@ export function createStorage(bucket: string, client: S3Client, timeout: number)
           client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ...(options?.checksum ? { ChecksumMode: 'ENABLED' } : {}) }), {
             abortSignal,
           }),
-        missing,
+        (error) => (s3Status(error) === 404 ? null : s3Status(error) === 400 ? ('unreadable' as const) : undefined),
       )
       if (head === null) return undefined
+      if (head === 'unreadable') return UNREADABLE
       return {
         size: head.ContentLength ?? 0,
         contentType: head.ContentType,
@@ -242,10 +257,11 @@ export function createStorage(bucket: string, client: S3Client, timeout: number)
     async abortMultipart(key, uploadId) {
       // Without an upload id, S3 takes `DELETE /key?x-id=AbortMultipartUpload` as a DeleteObject.
       if (!uploadId) throw new TypeError('[s3-presign-middleware] abortMultipart needs an upload id.')
-      await call(
+      const gone = await call(
         (abortSignal) => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal }),
         missing,
       )
+      return gone !== null
     },
   }
 }

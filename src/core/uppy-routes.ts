@@ -113,8 +113,8 @@ export function uppyRoutes<Req>(core: Core<Req>): Array<[pattern: string, method
         // → `{}`
         DELETE: async (req, params) => {
           const { upload, identity } = await resume('abort', req, params.uploadId)
-          await core.at(upload.bucket).storage.abortMultipart(upload.key, upload.uploadId!)
-          await notifyAbort(core, upload, 'abort', { source: 'abort', request: req.request, identity })
+          if (await core.at(upload.bucket).storage.abortMultipart(upload.key, upload.uploadId!))
+            await notifyAbort(core, upload, 'abort', { source: 'abort', request: req.request, identity })
           return {}
         },
       },

@@ -474,6 +474,15 @@ describe.each(withRoutes)('$name', (target) => {
       expect(tagged[0]!.args[0].input).toMatchObject({ Key: body.key, Tagging: { TagSet: [{ Key: 'app', Value: 'contract' }] } })
     })
 
+    it('completes again after the pending tag was cleared (a retried complete), never removing the accepted file', async () => {
+      const body = await created({ object, pendingTag: true })
+      headAsUploaded(body, { ...stored, ContentDisposition: 'attachment; filename="photo.png"', TagCount: 1 })
+      s3mock.on(PutObjectTaggingCommand).resolves({})
+      const res = await app({ object, pendingTag: true }).post(at('/complete')).send({ token: body.token })
+      expect(res.status).toBe(200)
+      expect(s3mock.commandCalls(DeleteObjectCommand)).toHaveLength(0)
+    })
+
     it.each([
       ['not encrypted', { ServerSideEncryption: undefined }],
       ['encrypted with another key', { SSEKMSKeyId: 'arn:aws:kms:us-east-1:1:key/other' }],

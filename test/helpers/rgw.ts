@@ -255,6 +255,8 @@ function rgwUserId(credentials: { accessKeyId: string; secretAccessKey: string }
  *   POST Object (browser form) and UploadPart on an upload the app created; CreateMultipartUpload,
  *   ListParts, Complete and Abort stay with the app's keys, so their permissions are not granted.
  *   It reads nothing, so an unsigned `x-amz-copy-source` turns into a refused copy (403).
+ * - the uploader is denied reading (GetObject, GetObjectVersion, GetObjectTagging) even what it
+ *   uploaded itself, which RGW would otherwise allow it as the objects' owner.
  */
 export async function uploaderPutOnlyPolicy(bucket: string, prefix = ''): Promise<string> {
   if (/[*?]/.test(prefix)) throw new Error(`grantUploaderPutOnly: a prefix with * or ? would be a policy wildcard: ${prefix}`)
@@ -278,6 +280,15 @@ export async function uploaderPutOnlyPolicy(bucket: string, prefix = ''): Promis
         Principal: { AWS: [`arn:aws:iam:::user/${uploader}`] },
         Action: ['s3:PutObject'],
         Resource: [`arn:aws:s3:::${bucket}/${prefix}*`],
+      },
+      {
+        // RGW makes the uploader the owner of what it uploaded, and an owner may read: without this,
+        // an unsigned x-amz-copy-source on an upload URL copies another user's upload (measured).
+        Sid: 'UploaderReadsNothing',
+        Effect: 'Deny',
+        Principal: { AWS: [`arn:aws:iam:::user/${uploader}`] },
+        Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectTagging'],
+        Resource: [`arn:aws:s3:::${bucket}/*`],
       },
     ],
   })

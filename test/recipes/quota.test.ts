@@ -26,15 +26,21 @@ describeRgw('recipe: per-user quotas with authorize, onComplete and onAbort (RGW
   // --- the recipe, as in the README ----------------------------------------------------------
   // By key, so that every hook is idempotent: a retried complete, or an aborted upload whose URL
   // is used again, is never counted twice.
+  const DAY = 86_400_000 // tokenExpiresIn, in ms
   const files = new Map<string, { owner: string; size: number }>() // stored files (your database)
-  const inFlight = new Map<string, { owner: string; size: number }>() // uploads started, not finished
-  const usage = (owner: string) => [...files.values(), ...inFlight.values()].reduce((sum, f) => (f.owner === owner ? sum + f.size : sum), 0)
+  const inFlight = new Map<string, { owner: string; size: number; until: number }>() // uploads started, not finished
+  const usage = (owner: string) =>
+    [...files.values(), ...[...inFlight.values()].filter((f) => f.until > Date.now())].reduce(
+      (sum, f) => (f.owner === owner ? sum + f.size : sum),
+      0,
+    )
 
   function quotaMiddleware(bucket: string) {
     return presignMiddleware({
       bucket,
       s3: rgwClientConfig(),
       secret: 'quota-recipe-secret-0123456789',
+      pendingTag: true, // an abort removes what its PUT stored
       authorize: ({ request, action, file }) => {
         const user = userOf(request)
         if (!user) return false
@@ -45,7 +51,7 @@ describeRgw('recipe: per-user quotas with authorize, onComplete and onAbort (RGW
       },
       keyFor: ({ identity, file }) => {
         const key = `${identity.id}/${randomUUID()}/${sanitizeFilename(file.filename)}`
-        if (file.size !== undefined) inFlight.set(key, { owner: identity.id, size: file.size })
+        if (file.size !== undefined) inFlight.set(key, { owner: identity.id, size: file.size, until: Date.now() + DAY })
         return key
       },
       onComplete: ({ key, identity, size }) => {

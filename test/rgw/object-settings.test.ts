@@ -5,6 +5,7 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3'
+import { createHash, randomBytes } from 'node:crypto'
 import express, { type Request } from 'express'
 import { afterAll, beforeAll, expect, it, vi } from 'vitest'
 import { presignMiddleware } from '../../src/adapters/express'
@@ -226,6 +227,53 @@ describeRgw('issue 15: object settings signed into uploads (RGW)', () => {
     expect(await tags(created.key)).toEqual({ kind: 'doc', 'presign-pending': '1' })
     expect((await callApp(at('/pending/complete'), { user: 'ana', body: { token: created.token } })).status).toBe(200)
     expect(await tags(created.key)).toEqual({ kind: 'doc' })
+  })
+
+  it('refuses (422) and removes an object an uploader encrypted with a key of their own (unsigned SSE-C headers RGW 16 applies)', async () => {
+    const created = await create('kms', 'ssec.txt', 5)
+    const key = randomBytes(32)
+    const ssec = {
+      'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+      'x-amz-server-side-encryption-customer-key': key.toString('base64'),
+      'x-amz-server-side-encryption-customer-key-md5': createHash('md5').update(key).digest('base64'),
+    }
+    const put = await putRaw(created.url, { headers: { ...created.headers, ...ssec }, body: 'hello' })
+    expect(put.status).toBe(200) // RGW 16 applies the unsigned headers (AWS refuses them: 403)
+    const done = await callApp(at('/kms/complete'), { user: 'ana', body: { token: created.token } })
+    expect([done.status, done.body.code]).toEqual([422, 'verification_failed'])
+    expect(done.body.message).toMatch(/encrypted with a key of its own.*removed/)
+    const left = await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: created.key }))
+    expect(left.KeyCount).toBe(0)
+  })
+
+  it('abort never touches a completed upload, and onAbort hears only of uploads that had not completed', async () => {
+    onAbort.mockClear()
+    const single = await create('pending', 'kept.txt', 4)
+    expect((await putRaw(single.url, { headers: single.headers, body: 'kept' })).status).toBe(200)
+    expect((await callApp(at('/pending/complete'), { user: 'ana', body: { token: single.token } })).status).toBe(200)
+    expect((await callApp(at('/pending/abort'), { user: 'ana', body: { token: single.token } })).status).toBe(200)
+    expect((await head(single.key)).ContentLength).toBe(4)
+    expect(await tags(single.key)).toEqual({ kind: 'doc' })
+
+    const big = await create('kms', 'done.bin', 6 * MiB + 1)
+    const signed = await callApp(at('/kms/sign-parts'), { user: 'ana', body: { token: big.token, partNumbers: [1, 2] } })
+    const parts = []
+    for (const part of signed.body.parts) {
+      const length = part.partNumber === 1 ? big.partSize : 6 * MiB + 1 - big.partSize
+      const put = await putRaw(part.url, { headers: part.headers, body: new Uint8Array(length) })
+      parts.push({ partNumber: part.partNumber, etag: put.headers.get('etag') })
+    }
+    expect((await callApp(at('/kms/complete'), { user: 'ana', body: { token: big.token, parts } })).status).toBe(200)
+    expect((await callApp(at('/kms/abort'), { user: 'ana', body: { token: big.token } })).status).toBe(200)
+    expect((await head(big.key)).ContentLength).toBe(6 * MiB + 1)
+    expect(onAbort).not.toHaveBeenCalled()
+
+    // Aborted after its PUT and before complete: the pending object is removed, and onAbort hears of it.
+    const dropped = await create('pending', 'dropped.txt', 4)
+    expect((await putRaw(dropped.url, { headers: dropped.headers, body: 'drop' })).status).toBe(200)
+    expect((await callApp(at('/pending/abort'), { user: 'ana', body: { token: dropped.token } })).status).toBe(200)
+    await expect(head(dropped.key)).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
+    expect(onAbort).toHaveBeenCalledWith(expect.objectContaining({ reason: 'abort', key: dropped.key, declaredSize: 4 }))
   })
 
   it('onAbort hears of an aborted multipart upload and of an object onComplete refused', async () => {

@@ -195,6 +195,15 @@ describeRgw('unsigned x-amz-* headers on RGW 16 and a write-only signer (issue 9
       expect(await exists('mine/e.txt')).toBe(false)
     })
 
+    it("refuses the copy of the uploader's own earlier upload (another user's file) with 403, thanks to the Deny on reading", async () => {
+      const first = await signedBy(uploader).put('mine/alice.txt')
+      expect((await putRaw(first, { body: "alice's file" })).status).toBe(200)
+      const url = await signedBy(uploader).put('mine/mallory.txt')
+      const res = await putRaw(url, { headers: { 'x-amz-copy-source': `/${t.bucket}/mine/alice.txt` } })
+      expect([res.status, s3ErrorCode(res.text)]).toEqual([403, 'AccessDenied'])
+      expect(await exists('mine/mallory.txt')).toBe(false)
+    })
+
     it('refuses the copy of an object in another bucket with 403 AccessDenied', async () => {
       const url = await signedBy(uploader).put('mine/e-other.txt')
       const res = await putRaw(url, { headers: { 'x-amz-copy-source': `/${other.bucket}/${SECRET_KEY}` } })
