@@ -4,13 +4,17 @@ import { spawn } from 'node:child_process'
 import autocannon from 'autocannon'
 import { summarize, round } from './_stats.mjs'
 
+// `bare-*` and `floor-node-http` do the same work (the floor's: a key, the signer alone, JSON) on
+// the stack each of ours runs on: Express, the fetch bridge, bare node:http.
 export const CONTENDERS = [
   'ours-express',
+  'bare-express',
   'ours-koa',
   'ours-fetch',
+  'bare-fetch',
   'ours-node-http',
-  'handwritten-express',
   'floor-node-http',
+  'handwritten-express',
   'companion',
 ]
 

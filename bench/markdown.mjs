@@ -1,4 +1,5 @@
 // results.json → the Markdown tables the README shows (bench/render.mjs re-renders them without measuring).
+import { SIGNER_ALONE } from './_names.mjs'
 
 const range = (s, unit = '') => `${s.median}${unit} (${s.min}–${s.max})`
 
@@ -14,8 +15,10 @@ export function renderMarkdown(r) {
     out.push('')
   }
   if (r.parts) {
-    out.push('| 10,000 part URLs (52 GB upload) | ms |', '|---|---|')
-    for (const [name, s] of Object.entries(r.parts)) out.push(`| ${name.replace(' (ms)', '')} | ${range(s)} |`)
+    const alone = r.parts[SIGNER_ALONE]?.median
+    out.push('| 10,000 part URLs (52 GB upload) | ms | × the signer alone |', '|---|---|---|')
+    for (const [name, s] of Object.entries(r.parts))
+      out.push(`| ${name.replace(' (ms)', '')} | ${range(s)} | ${alone ? (s.median / alone).toFixed(2) : '–'} |`)
     out.push('')
   }
   if (r.http) {

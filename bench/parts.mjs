@@ -1,25 +1,71 @@
 // The time to sign the 10,000 part URLs of a 52 GB upload (10,000 parts of 5 MiB) through
-// sign-parts: in-process (the core) and over HTTP through the Express adapter, in batches of
-// 1,000 (the most one sign-parts call answers).
+// sign-parts: in process (the core) and over HTTP through the Express adapter, in batches of
+// 1,000 (the most one sign-parts call answers); in process too in the package client's batches
+// (concurrency 4, so 8 parts a call); and, as the yardstick, 10,000 × the query signer alone on
+// the same part requests. The three in-process figures alternate within each round.
 import express from 'express'
 import { createPresigner } from 's3-presign-middleware'
 import { presignMiddleware } from 's3-presign-middleware/express'
 import { s3Config, startFakeS3 } from './_fake-s3.mjs'
+import { CLIENT_BATCHES, IN_PROCESS, SIGNER_ALONE } from './_names.mjs'
+import { loadQuerySigner } from './_query-signer.mjs'
 import { summarize, round } from './_stats.mjs'
+
+const PARTS = 10_000
+const PART_SIZE = 5 * 1024 ** 2
 
 export async function benchParts({ rounds = 7 } = {}) {
   const fake = await startFakeS3()
-  const options = { bucket: 'bench', s3: s3Config(fake.endpoint), secret: 'bench-secret-0123456789', authorize: () => ({ id: 'b' }) }
+  const s3 = s3Config(fake.endpoint)
+  const options = { bucket: 'bench', s3, secret: 'bench-secret-0123456789', authorize: () => ({ id: 'b' }) }
   const presigner = createPresigner(options)
-  const size = 10_000 * 5 * 1024 ** 2
-  const created = await presigner.create({ filename: 'huge.bin', contentType: 'application/octet-stream', size }, undefined)
-  if (created.partCount !== 10_000) throw new Error(`expected 10,000 parts, got ${created.partCount}`)
-  const BATCH = 1000
-  const batches = Array.from({ length: 10_000 / BATCH }, (_, b) => Array.from({ length: BATCH }, (_, i) => b * BATCH + i + 1))
+  const created = await presigner.create(
+    { filename: 'huge.bin', contentType: 'application/octet-stream', size: PARTS * PART_SIZE },
+    undefined,
+  )
+  if (created.partCount !== PARTS) throw new Error(`expected 10,000 parts, got ${created.partCount}`)
+  const batchesOf = (size) => Array.from({ length: PARTS / size }, (_, b) => Array.from({ length: size }, (_, i) => b * size + i + 1))
+  const batches = batchesOf(1000)
+  const clientBatches = batchesOf(8)
   const signAll = async () =>
     (await Promise.all(batches.map((partNumbers) => presigner.signParts({ token: created.token, partNumbers }, undefined)))).flatMap(
       (r) => r.parts,
     )
+  // One call after another, as the package's client asks just ahead of its uploads.
+  const signInClientBatches = async () => {
+    let signed = 0
+    for (const partNumbers of clientBatches)
+      signed += (await presigner.signParts({ token: created.token, partNumbers }, undefined)).parts.length
+    return signed
+  }
+
+  // The signer alone on the same requests: what sign-parts adds is token, authorize, checks, JSON.
+  const { createQuerySigner, encodeKey } = await loadQuerySigner()
+  const querySigner = createQuerySigner()
+  const host = new URL(fake.endpoint).host
+  const path = `/bench/${encodeKey(created.key)}`
+  const uploadId = JSON.parse(Buffer.from(created.token.split('.')[1], 'base64url').toString()).u
+  const signAlone = () => {
+    const date = new Date()
+    const urls = new Array(PARTS)
+    for (let n = 1; n <= PARTS; n++) {
+      urls[n - 1] = querySigner(
+        {
+          method: 'PUT',
+          protocol: 'http:',
+          host,
+          path,
+          query: { partNumber: String(n), uploadId, 'x-id': 'UploadPart', 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+          headers: { 'content-length': String(PART_SIZE) },
+          region: 'us-east-1',
+          expiresIn: 600,
+          date,
+        },
+        s3.credentials,
+      )
+    }
+    return urls
+  }
 
   const app = express()
   app.use('/uploads', presignMiddleware(options))
@@ -29,13 +75,25 @@ export async function benchParts({ rounds = 7 } = {}) {
   const bodies = batches.map((partNumbers) => JSON.stringify({ token: created.token, partNumbers }))
 
   const inProcess = []
+  const inClientBatches = []
+  const alone = []
   const overHttp = []
   await signAll() // warm-up
+  await signInClientBatches()
+  signAlone()
   for (let r = 0; r < rounds; r++) {
     let t = performance.now()
     const parts = await signAll()
     inProcess.push(performance.now() - t)
-    if (parts.length !== 10_000) throw new Error('missing parts')
+    if (parts.length !== PARTS) throw new Error('missing parts')
+    t = performance.now()
+    const inBatches = await signInClientBatches()
+    inClientBatches.push(performance.now() - t)
+    if (inBatches !== PARTS) throw new Error('missing parts in the client’s batches')
+    t = performance.now()
+    const urls = signAlone()
+    alone.push(performance.now() - t)
+    if (urls.length !== PARTS || urls[PARTS - 1] === undefined) throw new Error('missing URLs from the signer alone')
     t = performance.now()
     let signed = 0
     for (const body of bodies) {
@@ -45,10 +103,18 @@ export async function benchParts({ rounds = 7 } = {}) {
       signed += json.parts.length
     }
     overHttp.push(performance.now() - t)
-    if (signed !== 10_000) throw new Error('missing parts over HTTP')
+    if (signed !== PARTS) throw new Error('missing parts over HTTP')
   }
   server.close()
   await fake.close()
-  const ms = (v) => ({ ...summarize(v), min: round(summarize(v).min), median: round(summarize(v).median), max: round(summarize(v).max) })
-  return { 'sign-parts in process (ms)': ms(inProcess), 'sign-parts over HTTP, Express (ms)': ms(overHttp) }
+  const ms = (v) => {
+    const s = summarize(v)
+    return { ...s, min: round(s.min), median: round(s.median), max: round(s.max) }
+  }
+  return {
+    [IN_PROCESS]: ms(inProcess),
+    [CLIENT_BATCHES]: ms(inClientBatches),
+    [SIGNER_ALONE]: ms(alone),
+    'sign-parts over HTTP, Express (ms)': ms(overHttp),
+  }
 }

@@ -1,32 +1,34 @@
 // µs per presigned URL: ours (the package's public path) vs getSignedUrl with a reused client,
 // vs a client built per call (as tutorials do), vs the SDK's SignatureV4 directly, vs the raw
-// crypto floor (one SHA-256 + one HMAC). Contenders alternate within each round.
+// crypto floor (one SHA-256 + one HMAC), and `create` vs its own floor (_create-floor.mjs). Rows
+// with a function-valued rule (issue 13) sit beside the static ones. Contenders alternate within
+// each round.
 import { createHash, createHmac } from 'node:crypto'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
 import { createPresigner } from 's3-presign-middleware'
+import { createFloor } from './_create-floor.mjs'
+import { CREATE, CREATE_ASYNC_RULE, CREATE_FLOOR, CREATE_SYNC_RULE, PARTS, PARTS_ASYNC_RULE, PARTS_SYNC_RULE } from './_names.mjs'
+import { loadQuerySigner } from './_query-signer.mjs'
 import { summarize, round } from './_stats.mjs'
 import { s3Config, startFakeS3 } from './_fake-s3.mjs'
 import { postPolicyContenders } from './_post-policy.mjs'
 
-// The query signer alone is internal (not a package export): bundle it from source for the bench.
-async function loadQuerySigner() {
-  const { build } = await import('esbuild')
-  const out = await build({
-    entryPoints: [new URL('../src/core/signing/sigv4-query.ts', import.meta.url).pathname],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    write: false,
-  })
-  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`)
-}
-
 const CANONICAL_TAIL =
   'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Content-Sha256=UNSIGNED-PAYLOAD&X-Amz-Credential=AKIABENCHBENCHBENCH0%2F20261128%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261128T202800Z&X-Amz-Expires=600&X-Amz-SignedHeaders=content-length%3Bcontent-type%3Bhost%3Bif-none-match&x-id=PutObject\n' +
   'content-length:1234\ncontent-type:image/png\nhost:127.0.0.1:7480\nif-none-match:*\n\ncontent-length;content-type;host;if-none-match\nUNSIGNED-PAYLOAD'
+
+const createRun = (presigner) => async (n) => {
+  for (let i = 0; i < n; i++) await presigner.create({ filename: 'photo.png', contentType: 'image/png', size: 1234 }, undefined)
+}
+const partsRun = (presigner, token) => {
+  const batch = Array.from({ length: 100 }, (_, i) => i + 1) // of the 205 parts of 1 GiB
+  return async (n) => {
+    for (let i = 0; i < n; i += 100) await presigner.signParts({ token, partNumbers: batch }, undefined)
+  }
+}
 
 export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
   const { createQuerySigner, encodeKey } = await loadQuerySigner()
@@ -34,18 +36,23 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
   const signDate = new Date()
   const fake = await startFakeS3()
   const config = s3Config(fake.endpoint)
-  const presigner = createPresigner({
+  const options = {
     bucket: 'bench',
     s3: config,
     region: 'us-east-1',
     secret: 'bench-secret-0123456789',
     authorize: () => true,
     multipart: { threshold: 5 * 1024 ** 2 },
-  })
-  const { token: multipart } = await presigner.create(
-    { filename: 'big.bin', contentType: 'application/octet-stream', size: 1024 ** 3 },
-    undefined,
-  )
+  }
+  // The same rules, `maxFileSize` given as a function (sync, then async) of the request's identity.
+  const GiB5 = 5 * 1024 ** 3
+  const presigner = createPresigner(options)
+  const syncRule = createPresigner({ ...options, maxFileSize: ({ identity }) => (identity === true ? GiB5 : GiB5 * 2) })
+  const asyncRule = createPresigner({ ...options, maxFileSize: async ({ identity }) => (identity === true ? GiB5 : GiB5 * 2) })
+  const multipartOf = async (p) =>
+    (await p.create({ filename: 'big.bin', contentType: 'application/octet-stream', size: 1024 ** 3 }, undefined)).token
+  const [multipart, syncMultipart, asyncMultipart] = await Promise.all([presigner, syncRule, asyncRule].map(multipartOf))
+  const floor = createFloor()
   const client = new S3Client(config)
   const postPolicy = await postPolicyContenders(config)
   const sigv4 = new SignatureV4({
@@ -87,14 +94,17 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
       }
     },
     // A batch of part URLs through sign-parts: token check, authorize, signing, per URL.
-    'ours (sign-parts, per URL)': async (n) => {
-      const batch = Array.from({ length: 100 }, (_, i) => i + 1) // of the 205 parts of 1 GiB
-      for (let i = 0; i < n; i += 100) await presigner.signParts({ token: multipart, partNumbers: batch }, undefined)
-    },
+    [PARTS]: partsRun(presigner, multipart),
     // A whole create: validation, key, token, one signed PUT URL.
-    'ours (create, per upload)': async (n) => {
-      for (let i = 0; i < n; i++) await presigner.create({ filename: 'photo.png', contentType: 'image/png', size: 1234 }, undefined)
+    [CREATE]: createRun(presigner),
+    // What create cannot do without: one signature, one token HMAC, one AES-GCM tag, one random id.
+    [CREATE_FLOOR]: async (n) => {
+      for (let i = 0; i < n; i++) floor.run(i)
     },
+    [CREATE_SYNC_RULE]: createRun(syncRule),
+    [CREATE_ASYNC_RULE]: createRun(asyncRule),
+    [PARTS_SYNC_RULE]: partsRun(syncRule, syncMultipart),
+    [PARTS_ASYNC_RULE]: partsRun(asyncRule, asyncMultipart),
     'getSignedUrl, reused client': async (n) => {
       for (let i = 0; i < n; i++) await getSignedUrl(client, command(), putOptions)
     },

@@ -27,6 +27,50 @@ const CREATE = {
   body: JSON.stringify({ filename: 'photo.png', contentType: 'image/png', size: 123456 }),
 }
 
+const FLOOR_PART = { method: 'GET', path: '/uploads/s3/multipart/abc/7?key=big.bin' }
+
+/**
+ * The floor's work, shared by the bare contenders: a random key, the query signer alone (bundled
+ * from source: it is internal), the JSON answer. No validation, no token, no authorization.
+ */
+async function floorWork() {
+  const { loadQuerySigner } = await import('../_query-signer.mjs')
+  const { createQuerySigner, encodeKey } = await loadQuerySigner()
+  const presign = createQuerySigner()
+  const host = new URL(fake.endpoint).host
+  const sign = (key, query, headers) =>
+    presign(
+      {
+        method: 'PUT',
+        protocol: 'http:',
+        host,
+        path: `/${bucket}/${encodeKey(key)}`,
+        query: { ...query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+        headers,
+        region: 'us-east-1',
+        expiresIn: 600,
+        date: new Date(),
+      },
+      s3.credentials,
+    )
+  return {
+    create({ filename, contentType, size }) {
+      const key = `${randomUUID()}/${filename}`
+      return {
+        key,
+        url: sign(key, { 'x-id': 'PutObject' }, { 'content-type': contentType, 'content-length': String(size) }),
+        headers: { 'content-type': contentType },
+      }
+    },
+    part(url) {
+      return {
+        url: sign(url.searchParams.get('key'), { partNumber: '7', uploadId: 'abc', 'x-id': 'UploadPart' }, {}),
+        expires: 600,
+      }
+    },
+  }
+}
+
 async function listen(listener) {
   const server = createServer(listener)
   server.keepAliveTimeout = 60_000
@@ -122,61 +166,47 @@ const kinds = {
   },
   // The floor: bare node:http, JSON.parse, the query signer alone, JSON.stringify.
   async 'floor-node-http'() {
-    const { build } = await import('esbuild')
-    const out = await build({
-      entryPoints: [new URL('../../src/core/signing/sigv4-query.ts', import.meta.url).pathname],
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      write: false,
-    })
-    const { createQuerySigner, encodeKey } = await import(
-      `data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`
-    )
-    const presign = createQuerySigner()
-    const host = new URL(fake.endpoint).host
-    const sign = (key, query, headers) =>
-      presign(
-        {
-          method: 'PUT',
-          protocol: 'http:',
-          host,
-          path: `/${bucket}/${encodeKey(key)}`,
-          query: { ...query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
-          headers,
-          region: 'us-east-1',
-          expiresIn: 600,
-          date: new Date(),
-        },
-        s3.credentials,
-      )
+    const work = await floorWork()
     const port = await listen((req, res) => {
       let body = ''
       req.on('data', (c) => (body += c))
       req.on('end', () => {
         res.setHeader('content-type', 'application/json')
-        if (req.method === 'POST') {
-          const { filename, contentType, size } = JSON.parse(body)
-          const key = `${randomUUID()}/${filename}`
-          res.end(
-            JSON.stringify({
-              key,
-              url: sign(key, { 'x-id': 'PutObject' }, { 'content-type': contentType, 'content-length': String(size) }),
-              headers: { 'content-type': contentType },
-            }),
-          )
-        } else {
-          const url = new URL(req.url, 'http://x')
-          res.end(
-            JSON.stringify({
-              url: sign(url.searchParams.get('key'), { partNumber: '7', uploadId: 'abc', 'x-id': 'UploadPart' }, {}),
-              expires: 600,
-            }),
-          )
-        }
+        res.end(JSON.stringify(req.method === 'POST' ? work.create(JSON.parse(body)) : work.part(new URL(req.url, 'http://x'))))
       })
     })
-    return { port, create: CREATE, part: { method: 'GET', path: '/uploads/s3/multipart/abc/7?key=big.bin' } }
+    return { port, create: CREATE, part: FLOOR_PART }
+  },
+  // The floor's work as a bare fetch handler, on the bridge ours-fetch runs on (@hono/node-server):
+  // the bridge's Request/Response cost is charged to both.
+  async 'bare-fetch'() {
+    const work = await floorWork()
+    const { getRequestListener } = await import('@hono/node-server')
+    const port = await listen(
+      getRequestListener(async (request) =>
+        Response.json(request.method === 'POST' ? work.create(await request.json()) : work.part(new URL(request.url))),
+      ),
+    )
+    return { port, create: CREATE, part: FLOOR_PART }
+  },
+  // The floor's work as bare Express handlers (the body read as the floor reads it, no parser):
+  // Express's routing and request/response setup are charged to both.
+  async 'bare-express'() {
+    const work = await floorWork()
+    const { default: express } = await import('express')
+    const app = express()
+    const reply = (res, value) => {
+      res.setHeader('content-type', 'application/json')
+      res.end(JSON.stringify(value))
+    }
+    app.post('/uploads/create', (req, res) => {
+      let body = ''
+      req.on('data', (c) => (body += c))
+      req.on('end', () => reply(res, work.create(JSON.parse(body))))
+    })
+    app.get('/uploads/s3/multipart/:uploadId/:partNumber', (req, res) => reply(res, work.part(new URL(req.url, 'http://x'))))
+    const port = await listen(app)
+    return { port, create: CREATE, part: FLOOR_PART }
   },
   // Uppy Companion, configured for S3 only.
   async companion() {
