@@ -4,8 +4,15 @@ import { SIGNER_ALONE } from './_names.mjs'
 const range = (s, unit = '') => `${s.median}${unit} (${s.min}–${s.max})`
 
 export function renderMarkdown(r) {
+  // Sections re-measured with `--only`, grouped by run.
+  const byRun = new Map()
+  for (const [section, date] of Object.entries(r.machine.remeasured ?? {})) byRun.set(date, [...(byRun.get(date) ?? []), section])
+  const remeasured = [...byRun]
+    .map(([date, sections]) => `${sections.join(', ')} re-measured ${date.slice(0, 16).replace('T', ' ')} UTC`)
+    .join('; ')
   const out = [
-    `Measured on ${r.machine.cpus} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.machine.date.slice(0, 10)}. Median (min–max) over alternating rounds.`,
+    `Measured on ${r.machine.cpus} cores (${r.machine.cpu}), Node ${r.machine.node}, ${r.machine.date.slice(0, 10)}${remeasured ? ` (${remeasured})` : ''}. ` +
+      'Median (min–max) over alternating rounds; in-process figures (µs, ms) are CPU time.',
     '',
   ]
   if (r.sign) {

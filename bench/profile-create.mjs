@@ -1,6 +1,6 @@
 // Where `create` spends its time (issue 14): each step of src/core/start.ts's `create`, run alone on
 // the inputs a real `create` gives it, next to the whole call and the floor (bench/_create-floor.mjs).
-// Steps alternate within each round; figures are medians in µs per upload. Not part of `npm run bench`.
+// Steps alternate within each round; figures are medians in CPU µs per upload. Not part of `npm run bench`.
 //
 //   node bench/profile-create.mjs                 the per-step table
 //   node bench/profile-create.mjs --cpu-prof      plus the top functions by self time over 100,000 creates
@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url'
 import { S3Client } from '@aws-sdk/client-s3'
 import { createFloor } from './_create-floor.mjs'
 import { s3Config, startFakeS3 } from './_fake-s3.mjs'
-import { round, summarize } from './_stats.mjs'
+import { cpuMicros, round, summarize } from './_stats.mjs'
 
 async function loadCore() {
   const { build } = await import('esbuild')
@@ -158,10 +158,10 @@ async function time(run, n) {
   const first = run(0)
   const isAsync = typeof first?.then === 'function'
   await first
-  const start = process.hrtime.bigint()
+  const start = cpuMicros()
   if (isAsync) for (let i = 0; i < n; i++) await run(i)
   else for (let i = 0; i < n; i++) run(i)
-  return Number(process.hrtime.bigint() - start) / 1000 / n
+  return (cpuMicros() - start) / n
 }
 
 for (const run of Object.values(steps)) await time(run, 2000) // warm-up
@@ -211,7 +211,8 @@ if (process.argv.includes('--cpu-prof')) {
   const bundle = readFileSync(new URL('./.build/core.mjs', import.meta.url), 'utf8').split('\n')
   const nameOf = ({ functionName, url, lineNumber }) => {
     if (!url.includes('.build/core.mjs')) return `${functionName || '(anonymous)'} ${url.replace(/^.*\/node_modules\//, '')}`.trim()
-    return functionName ? `${functionName} (core)` : `(core) ${bundle[lineNumber]?.trim().slice(0, 60)}`
+    // Two functions may share a name (the token's and the tag's `seal`): their first line tells them apart.
+    return `(core) ${bundle[lineNumber]?.trim().slice(0, 60)}`
   }
   const dt = new Map()
   for (const [i, id] of profile.samples.entries()) dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))

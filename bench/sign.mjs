@@ -2,7 +2,7 @@
 // vs a client built per call (as tutorials do), vs the SDK's SignatureV4 directly, vs the raw
 // crypto floor (one SHA-256 + one HMAC), and `create` vs its own floor (_create-floor.mjs). Rows
 // with a function-valued rule (issue 13) sit beside the static ones. Contenders alternate within
-// each round.
+// each round; each is timed in CPU µs (_stats.mjs: cpuMicros).
 import { createHash, createHmac } from 'node:crypto'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
@@ -12,7 +12,7 @@ import { createPresigner } from 's3-presign-middleware'
 import { createFloor } from './_create-floor.mjs'
 import { CREATE, CREATE_ASYNC_RULE, CREATE_FLOOR, CREATE_SYNC_RULE, PARTS, PARTS_ASYNC_RULE, PARTS_SYNC_RULE } from './_names.mjs'
 import { loadQuerySigner } from './_query-signer.mjs'
-import { summarize, round } from './_stats.mjs'
+import { cpuMicros, summarize, round } from './_stats.mjs'
 import { s3Config, startFakeS3 } from './_fake-s3.mjs'
 import { postPolicyContenders } from './_post-policy.mjs'
 
@@ -29,6 +29,8 @@ const partsRun = (presigner, token) => {
     for (let i = 0; i < n; i += 100) await presigner.signParts({ token, partNumbers: batch }, undefined)
   }
 }
+
+const SLICES = 10
 
 export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
   const { createQuerySigner, encodeKey } = await loadQuerySigner()
@@ -93,18 +95,19 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
         )
       }
     },
-    // A batch of part URLs through sign-parts: token check, authorize, signing, per URL.
+    // A batch of part URLs through sign-parts: token check, authorize, signing, per URL. The rows
+    // with a function-valued rule run right after the static one they are compared with.
     [PARTS]: partsRun(presigner, multipart),
+    [PARTS_SYNC_RULE]: partsRun(syncRule, syncMultipart),
+    [PARTS_ASYNC_RULE]: partsRun(asyncRule, asyncMultipart),
     // A whole create: validation, key, token, one signed PUT URL.
     [CREATE]: createRun(presigner),
+    [CREATE_SYNC_RULE]: createRun(syncRule),
+    [CREATE_ASYNC_RULE]: createRun(asyncRule),
     // What create cannot do without: one signature, one token HMAC, one AES-GCM tag, one random id.
     [CREATE_FLOOR]: async (n) => {
       for (let i = 0; i < n; i++) floor.run(i)
     },
-    [CREATE_SYNC_RULE]: createRun(syncRule),
-    [CREATE_ASYNC_RULE]: createRun(asyncRule),
-    [PARTS_SYNC_RULE]: partsRun(syncRule, syncMultipart),
-    [PARTS_ASYNC_RULE]: partsRun(asyncRule, asyncMultipart),
     'getSignedUrl, reused client': async (n) => {
       for (let i = 0; i < n; i++) await getSignedUrl(client, command(), putOptions)
     },
@@ -141,13 +144,19 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
 
   const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]))
   for (const run of Object.values(contenders)) await run(200) // warm-up
+  // Each round is cut into slices in which every contender runs in turn: a burst of other work on
+  // the machine then falls on all of them alike, not on one contender's whole round.
+  const slice = perRound / SLICES
   for (let r = 0; r < rounds; r++) {
-    for (const [name, run] of Object.entries(contenders)) {
-      const start = process.hrtime.bigint()
-      const scale = (await run(perRound)) ?? 1
-      const ns = Number(process.hrtime.bigint() - start)
-      samples[name].push((ns / 1000 / perRound) * scale)
+    const us = Object.fromEntries(Object.keys(contenders).map((name) => [name, 0]))
+    for (let s = 0; s < SLICES; s++) {
+      for (const [name, run] of Object.entries(contenders)) {
+        const start = cpuMicros()
+        const scale = (await run(slice)) ?? 1
+        us[name] += (cpuMicros() - start) * scale
+      }
     }
+    for (const [name, total] of Object.entries(us)) samples[name].push(total / perRound)
   }
   client.destroy()
   postPolicy.close()
