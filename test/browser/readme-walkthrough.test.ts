@@ -121,14 +121,10 @@ async function readerApp(block: ReadmeBlock, framework: 'express' | 'koa', bucke
  * would), then glue: the picked file goes to the snippet's Uppy, the outcome to the test.
  */
 function uppyEntry(block: ReadmeBlock): string {
-  let code = block.code
+  const code = block.code
+  // The snippet must keep its Uppy instance: nothing could add files to one it drops.
   if (!/\b(?:const|let|var)\s+uppy\s*=/.test(code)) {
-    // The snippet builds an Uppy and drops it: no file can be added to it, by code or by a UI plugin.
-    GAPS.push(
-      `README.md line ${block.line} (Uppy): the snippet does not keep its Uppy instance, so nothing can add files to it; ` +
-        'glue here: `new Uppy()` → `const uppy = new Uppy()`. README fix: write `const uppy = new Uppy().use(AwsS3, { ... })`.',
-    )
-    code = fillIn(code, 'new Uppy()', 'const uppy = new Uppy()')
+    throw new Error(`README.md line ${block.line} (Uppy): the snippet must keep its instance (\`const uppy = new Uppy()...\`).`)
   }
   return `// README.md line ${block.line} ("${block.section}"):
 ${code}
