@@ -62,24 +62,25 @@ interface SealedClaims {
 }
 
 function toSealed(token: UploadToken): SealedClaims {
-  return {
-    k: token.key,
-    ...(token.uploadId === undefined ? {} : { u: token.uploadId }),
-    s: token.size ?? -1,
-    t: token.contentType,
-    i: token.identityId,
-    n: token.tag,
-    e: token.expiresAt,
-    ...(token.partSize === undefined ? {} : { p: token.partSize }),
-    ...(token.checksum === undefined ? {} : { c: token.checksum }),
-    m: token.scope,
-    b: token.bucket,
-    ...(token.mount === undefined ? {} : { mt: token.mount }),
-    x: token.maxFileSize,
-    o: token.overwrite,
-    ex: token.expiresIn,
-    ...(token.settings === undefined ? {} : { os: token.settings }),
-  }
+  // Assigned in order, not spread (fewer allocations on create's hot path): the key order, and so
+  // the token, is what a spread would give.
+  const c: Partial<SealedClaims> = { k: token.key }
+  if (token.uploadId !== undefined) c.u = token.uploadId
+  c.s = token.size ?? -1
+  c.t = token.contentType
+  c.i = token.identityId
+  c.n = token.tag
+  c.e = token.expiresAt
+  if (token.partSize !== undefined) c.p = token.partSize
+  if (token.checksum !== undefined) c.c = token.checksum
+  c.m = token.scope
+  c.b = token.bucket
+  if (token.mount !== undefined) c.mt = token.mount
+  c.x = token.maxFileSize
+  c.o = token.overwrite
+  c.ex = token.expiresIn
+  if (token.settings !== undefined) c.os = token.settings
+  return c as SealedClaims
 }
 
 function fromSealed(c: SealedClaims): UploadToken {
@@ -125,7 +126,7 @@ export function createTokenSealer(secrets: readonly string[]): TokenSealer {
   return {
     seal(token) {
       const payload = `${VERSION}.${Buffer.from(JSON.stringify(toSealed(token))).toString('base64url')}`
-      return `${payload}.${mac(keys[0]!, payload).toString('base64url')}`
+      return `${payload}.${createHmac('sha256', keys[0]!).update(payload).digest('base64url')}`
     },
 
     open(token, nowSeconds = Math.floor(Date.now() / 1000)) {
@@ -242,14 +243,16 @@ export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
     seal(at, { identityId, maxFileSize }) {
       const iv = randomIv()
       const cipher = createCipheriv('aes-256-gcm', keys[0]!, iv)
-      const limit = Buffer.alloc(8)
-      limit.writeBigUInt64BE(BigInt(maxFileSize))
-      const who =
-        identityId === null
-          ? Buffer.of(ANONYMOUS)
-          : Buffer.concat([Buffer.of(typeof identityId === 'number' ? NUMBERED : NAMED), Buffer.from(String(identityId), 'utf8')])
-      const body = Buffer.concat([cipher.update(Buffer.concat([bindingOf(at), limit, who])), cipher.final()])
-      return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')
+      // One plain-text buffer, written in place: binding, size limit, identity.
+      const id = identityId === null ? '' : String(identityId)
+      const plain = Buffer.allocUnsafe(HEAD + 1 + Buffer.byteLength(id))
+      bindingOf(at).copy(plain, 0)
+      // maxFileSize ≤ MAX_OBJECT_SIZE < 2^48: two zero bytes, then 6 bytes (no BigInt).
+      plain.writeUInt16BE(0, 16)
+      plain.writeUIntBE(maxFileSize, 18, 6)
+      plain[HEAD] = identityId === null ? ANONYMOUS : typeof identityId === 'number' ? NUMBERED : NAMED
+      if (id) plain.write(id, HEAD + 1, 'utf8')
+      return Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString('base64url')
     },
     open(tag, at) {
       if (typeof tag !== 'string' || tag.length > 2048) return undefined

@@ -56,12 +56,15 @@ export function createSigner(bucket: string, client: S3Client): Signer {
   const presign = createQuerySigner(signingKeys)
   const signPost = createPostSigner(signingKeys)
   let endpoint: Promise<Endpoint> | undefined
+  /** The endpoint once resolved: the hot path then awaits only the credentials. */
+  let resolved: Endpoint | undefined
 
   function resolveEndpoint(): Promise<Endpoint> {
     endpoint ??= (async () => {
       // The only SDK presigning left on this path: once, to learn where the bucket's objects are.
       const probe = new URL(await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'k' }), { expiresIn: 60 }))
-      return { protocol: probe.protocol, host: probe.host, prefix: probe.pathname.slice(0, -1), region: await client.config.region() }
+      resolved = { protocol: probe.protocol, host: probe.host, prefix: probe.pathname.slice(0, -1), region: await client.config.region() }
+      return resolved
     })().catch((error: unknown) => {
       endpoint = undefined // retry on the next call (e.g. credentials not available yet)
       throw error
@@ -99,8 +102,25 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     }
   }
 
+  /** One URL: no per-call closure, and one await (the credentials) once the endpoint is known. */
   async function sign(op: Operation, expiresIn: number, date?: Date): Promise<Signed> {
-    return (await signing())(op, expiresIn, date ?? new Date())
+    const credentials: Credentials = await client.config.credentials()
+    const where = resolved ?? (await resolveEndpoint())
+    const url = presign(
+      {
+        method: op.method,
+        protocol: where.protocol,
+        host: where.host,
+        path: where.prefix + encodeKey(op.key),
+        query: { ...op.query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+        headers: signedHeaders(op),
+        region: where.region,
+        expiresIn,
+        date: date ?? new Date(),
+      },
+      credentials,
+    )
+    return { url, headers: op.headers }
   }
 
   return {

@@ -110,18 +110,27 @@ export function createSigningKeys() {
 export type SigningKeys = ReturnType<typeof createSigningKeys>
 
 export function createQuerySigner(signingKey: SigningKeys = createSigningKeys()) {
-  /** Per request shape (query and header names): the sorted names and the signed-header list. */
+  /**
+   * Per request shape (query and header names): the sorted names, the signed-header list, and
+   * where each sorted query name takes its value from (the request's query, or an X-Amz one).
+   */
   interface Shape {
     headerNames: string[]
     signedHeaders: string
+    escapedSignedHeaders: string
+    /** `name=` of each sorted query parameter, escaped, with the `&` before it but for the first */
+    prefixes: string[]
     names: string[]
-    escapedNames: string[]
+    fromQuery: boolean[]
     signatureAt: number
   }
   const shapes = new Map<string, Shape>()
 
   function shapeOf(query: Record<string, string>, headers: Record<string, string>, withToken: boolean): Shape {
-    const id = `${Object.keys(query).join('&')}|${Object.keys(headers).join('&')}|${withToken}`
+    let id = withToken ? 't' : 'f'
+    for (const name in query) id += `&${name}`
+    id += '|'
+    for (const name in headers) id += `&${name}`
     let shape = shapes.get(id)
     if (!shape) {
       const headerNames = [...Object.keys(headers), 'host'].sort()
@@ -130,8 +139,10 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
       shape = {
         headerNames,
         signedHeaders: headerNames.join(';'),
+        escapedSignedHeaders: escapeUri(headerNames.join(';')),
+        prefixes: names.map((name, i) => `${i === 0 ? '' : '&'}${escapeUri(name)}=`),
         names,
-        escapedNames: names.map(escapeUri),
+        fromQuery: names.map((name) => Object.hasOwn(query, name)),
         signatureAt: signatureAt < 0 ? names.length : signatureAt,
       }
       if (shapes.size >= 64) shapes.clear()
@@ -139,6 +150,11 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
     }
     return shape
   }
+
+  // The escaped X-Amz-Credential of the last access key and scope: most URLs share it.
+  let lastCredential = ''
+  let lastCredentialScope = ''
+  let lastEscapedCredential = ''
 
   return function presign(req: QueryToSign, credentials: Credentials): string {
     const service = req.service ?? 's3'
@@ -152,18 +168,31 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
       canonicalHeaders += `${name}:${canonicalValue(name === 'host' ? req.host : req.headers[name]!)}\n`
     }
 
-    const amz: Record<string, string> = {
-      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
-      'X-Amz-Credential': `${credentials.accessKeyId}/${scope}`,
-      'X-Amz-Date': datetime,
-      'X-Amz-Expires': String(req.expiresIn),
-      'X-Amz-SignedHeaders': shape.signedHeaders,
+    if (credentials.accessKeyId !== lastCredential || scope !== lastCredentialScope) {
+      lastCredential = credentials.accessKeyId
+      lastCredentialScope = scope
+      lastEscapedCredential = escapeUri(`${credentials.accessKeyId}/${scope}`)
     }
-    if (credentials.sessionToken !== undefined) amz['X-Amz-Security-Token'] = credentials.sessionToken
-    // The canonical query is the URL's query without the signature: escape every pair once.
-    const pairs = shape.names.map((name, i) => `${shape.escapedNames[i]}=${escapeUri(req.query[name] ?? amz[name]!)}`)
-    const canonicalQuery = pairs.join('&')
-
+    // The canonical query is the URL's query without the signature: each pair escaped once, the
+    // X-Amz values known (the algorithm, date and expiry need no escaping; the rest is cached).
+    let before = ''
+    let after = ''
+    const { names, prefixes, fromQuery, signatureAt } = shape
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!
+      let value: string
+      if (fromQuery[i]) value = escapeUri(req.query[name]!)
+      else if (name === 'X-Amz-Algorithm') value = 'AWS4-HMAC-SHA256'
+      else if (name === 'X-Amz-Credential') value = lastEscapedCredential
+      else if (name === 'X-Amz-Date') value = datetime
+      else if (name === 'X-Amz-Expires') value = String(req.expiresIn)
+      else if (name === 'X-Amz-SignedHeaders') value = shape.escapedSignedHeaders
+      else value = escapeUri(credentials.sessionToken!)
+      if (i < signatureAt) before += prefixes[i] + value
+      else after += prefixes[i] + value
+    }
+    // `after` starts with `&` unless the signature goes first.
+    const canonicalQuery = before + after
     const canonicalRequest = `${req.method}\n${req.path}\n${canonicalQuery}\n${canonicalHeaders}\n${shape.signedHeaders}\nUNSIGNED-PAYLOAD`
     const stringToSign = `AWS4-HMAC-SHA256\n${datetime}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`
     const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, req.region, service))
@@ -171,7 +200,10 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
       .digest('hex')
 
     // The URL's query is sorted, the signature among the rest, as the SDK's formatUrl does.
-    pairs.splice(shape.signatureAt, 0, `X-Amz-Signature=${signature}`)
-    return `${req.protocol}//${req.host}${req.path}?${pairs.join('&')}`
+    const query =
+      signatureAt === 0
+        ? `X-Amz-Signature=${signature}${after === '' ? '' : `&${after}`}`
+        : `${before}&X-Amz-Signature=${signature}${after}`
+    return `${req.protocol}//${req.host}${req.path}?${query}`
   }
 }
