@@ -70,8 +70,22 @@ function refuseOversizedMetadata(file: FileInfo, upload: UploadToken) {
   if (bytes > 2048) throw new PresignError('invalid_request', 'The file name and metadata are too long together: S3 stores at most 2 KB.')
 }
 
+let expirySecond = Number.NaN
+let expiryLifetime = Number.NaN
+let expiryText = ''
+
+/**
+ * When URLs signed now for `seconds` stop working (ISO 8601, whole seconds as the signature's
+ * `X-Amz-Date`), remembered for the current second: formatting a date costs as much as a hash.
+ */
 export function expiresAt(seconds: number): string {
-  return new Date(Date.now() + seconds * 1000).toISOString()
+  const second = Math.floor(Date.now() / 1000)
+  if (second !== expirySecond || seconds !== expiryLifetime) {
+    expirySecond = second
+    expiryLifetime = seconds
+    expiryText = new Date((second + seconds) * 1000).toISOString()
+  }
+  return expiryText
 }
 
 /** `POST /create`: a signed single PUT, or a multipart upload above the threshold. */
