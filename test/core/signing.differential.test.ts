@@ -150,6 +150,44 @@ describe('the fast signer against getSignedUrl', () => {
     )
   })
 
+  it('keeps every URL identical when one signer signs many uploads and batches in turn (its caches never leak a value)', async () => {
+    // One signer per endpoint for the whole run: the per-shape escaping cache, the credential and
+    // signing-key caches see uploads, keys, dates and sessions change between calls.
+    const config = {
+      region: 'eu-west-1',
+      credentials: async () => current,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      endpoint: 'http://127.0.0.1:7480',
+      forcePathStyle: true,
+    } as const
+    let current: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = { accessKeyId: 'AKIA0', secretAccessKey: 's' }
+    const fast = createFastSigner('uploads', new S3Client(config))
+    const sdk = createSdkSigner('uploads', new S3Client(config))
+    const part = fc.record({
+      key: fc.constantFrom('a.bin', 'b/c d.bin', 'é.bin'),
+      uploadId: fc.constantFrom('up-1', 'up+2/=', 'up 3~'),
+      partNumber: fc.integer({ min: 1, max: 10_000 }),
+      size: fc.nat(5 * 1024 ** 2),
+    })
+    await fc.assert(
+      fc.asyncProperty(
+        credentials,
+        date,
+        fc.array(part, { minLength: 1, maxLength: 5 }),
+        objectSettingsHeaders,
+        async (c, d, parts, settings) => {
+          current = c
+          const oracle = await Promise.all(parts.map((p) => sdk.uploadPart(p, 900, d)))
+          expect(await fast.uploadParts(parts, 900, d)).toEqual(oracle)
+          const put = { key: parts[0]!.key, contentType: 'text/plain', size: 3, ifNoneMatch: true, metadata: {}, settings }
+          expect(await fast.putObject(put, 600, d)).toEqual(await sdk.putObject(put, 600, d))
+        },
+      ),
+      { numRuns: Math.ceil(RUNS / 4) },
+    )
+  })
+
   it('signs GET URLs byte-identically, with and without a forced Content-Disposition', async () => {
     const disposition = fc.option(
       fc.constantFrom('attachment', 'inline', "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.html", 'attachment; filename="a b.svg"'),

@@ -43,7 +43,10 @@ export interface PostToSign {
 export interface Operation {
   method: 'GET' | 'PUT'
   key: string
-  /** query parameters besides the X-Amz-* ones */
+  /**
+   * query parameters besides the signature's X-Amz-* ones; with `X-Amz-Content-Sha256:
+   * UNSIGNED-PAYLOAD`, which the S3 presigner states in the query as getSignedUrl does
+   */
   query: Record<string, string>
   /** the headers the client must send (all signed) */
   headers: Record<string, string>
@@ -51,13 +54,15 @@ export interface Operation {
   length?: number
 }
 
+const UNSIGNED_PAYLOAD = { 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' } as const
+
 export function putObject(input: PutToSign): Operation {
   const headers: Record<string, string> = { 'content-type': input.contentType }
   if (input.ifNoneMatch) headers['if-none-match'] = '*'
   for (const [name, value] of Object.entries(input.metadata)) headers[`x-amz-meta-${name}`] = value
   if (input.checksum) headers['x-amz-checksum-sha256'] = input.checksum
   if (input.settings) Object.assign(headers, input.settings)
-  return { method: 'PUT', key: input.key, query: { 'x-id': 'PutObject' }, headers, length: input.size }
+  return { method: 'PUT', key: input.key, query: { 'x-id': 'PutObject', ...UNSIGNED_PAYLOAD }, headers, length: input.size }
 }
 
 export function uploadPart(input: PartToSign): Operation {
@@ -66,7 +71,7 @@ export function uploadPart(input: PartToSign): Operation {
   return {
     method: 'PUT',
     key: input.key,
-    query: { partNumber: String(input.partNumber), uploadId: input.uploadId, 'x-id': 'UploadPart' },
+    query: { partNumber: String(input.partNumber), uploadId: input.uploadId, 'x-id': 'UploadPart', ...UNSIGNED_PAYLOAD },
     headers,
     ...(input.size === undefined ? {} : { length: input.size }),
   }
@@ -79,7 +84,7 @@ export interface GetToSign {
 }
 
 export function getObject(input: GetToSign): Operation {
-  const query: Record<string, string> = { 'x-id': 'GetObject' }
+  const query: Record<string, string> = { 'x-id': 'GetObject', ...UNSIGNED_PAYLOAD }
   if (input.disposition) query['response-content-disposition'] = input.disposition
   return { method: 'GET', key: input.key, query, headers: {} }
 }

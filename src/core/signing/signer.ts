@@ -8,10 +8,9 @@ import {
   type PutToSign,
   getObject,
   putObject,
-  signedHeaders,
   uploadPart,
 } from './operations'
-import { createPostSigner } from './post-policy'
+import { type PostTarget, createPostSigner } from './post-policy'
 import { type Credentials, createQuerySigner, createSigningKeys, encodeKey } from './sigv4-query'
 
 export type { GetToSign, PartToSign, PostToSign, PutToSign } from './operations'
@@ -58,6 +57,7 @@ export function createSigner(bucket: string, client: S3Client): Signer {
   let endpoint: Promise<Endpoint> | undefined
   /** The endpoint once resolved: the hot path then awaits only the credentials. */
   let resolved: Endpoint | undefined
+  let postTarget: PostTarget | undefined
 
   function resolveEndpoint(): Promise<Endpoint> {
     endpoint ??= (async () => {
@@ -83,15 +83,15 @@ export function createSigner(bucket: string, client: S3Client): Signer {
         lastKey = op.key
         lastPath = where.prefix + encodeKey(op.key)
       }
-      // The S3 presigner states the unsigned payload in the query, as getSignedUrl does.
       const url = presign(
         {
           method: op.method,
           protocol: where.protocol,
           host: where.host,
           path: lastPath,
-          query: { ...op.query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
-          headers: signedHeaders(op),
+          query: op.query,
+          headers: op.headers,
+          length: op.length,
           region: where.region,
           expiresIn,
           date,
@@ -112,8 +112,9 @@ export function createSigner(bucket: string, client: S3Client): Signer {
         protocol: where.protocol,
         host: where.host,
         path: where.prefix + encodeKey(op.key),
-        query: { ...op.query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
-        headers: signedHeaders(op),
+        query: op.query,
+        headers: op.headers,
+        length: op.length,
         region: where.region,
         expiresIn,
         date: date ?? new Date(),
@@ -125,10 +126,12 @@ export function createSigner(bucket: string, client: S3Client): Signer {
 
   return {
     async postObject(input, expiresIn, signingDate) {
-      const [where, credentials] = await Promise.all([resolveEndpoint(), client.config.credentials()])
+      const credentials: Credentials = await client.config.credentials()
+      const where = resolved ?? (await resolveEndpoint())
+      postTarget ??= { ...where, bucket }
       // As createPresignedPost: the clock corrected by the skew the SDK has seen.
       const date = signingDate ?? new Date(Date.now() + client.config.systemClockOffset)
-      return signPost(input, expiresIn, date, { ...where, bucket }, credentials)
+      return signPost(input, expiresIn, date, postTarget, credentials)
     },
     putObject: (input, expiresIn, signingDate) => sign(putObject(input), expiresIn, signingDate),
     uploadPart: (input, expiresIn, signingDate) => sign(uploadPart(input), expiresIn, signingDate),

@@ -26,6 +26,8 @@ export interface QueryToSign {
   query: Record<string, string>
   /** headers to sign and send, lower-case names (`host` is added) */
   headers: Record<string, string>
+  /** a signed `content-length` besides `headers` (set by HTTP clients themselves) */
+  length?: number | undefined
   region: string
   service?: string
   expiresIn: number
@@ -85,12 +87,16 @@ const AMZ_PARAMS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-
 export function createSigningKeys() {
   const signingKeys = new Map<string, Buffer>()
 
-  let lastId = ''
+  let lastSecret = ''
+  let lastDay = ''
+  let lastRegion = ''
+  let lastService = ''
   let lastKey: Buffer | undefined
 
   return function signingKey(secret: string, day: string, region: string, service: string): Buffer {
+    // Most calls ask for the last key: compared part by part, without building its id.
+    if (lastKey && day === lastDay && secret === lastSecret && region === lastRegion && service === lastService) return lastKey
     const id = `${day}\n${region}\n${service}\n${secret}`
-    if (id === lastId && lastKey) return lastKey
     let key = signingKeys.get(id)
     if (!key) {
       const kDate = createHmac('sha256', `AWS4${secret}`).update(day).digest()
@@ -101,7 +107,10 @@ export function createSigningKeys() {
       if (signingKeys.size >= MAX_CACHED_KEYS) signingKeys.delete(signingKeys.keys().next().value!)
       signingKeys.set(id, key)
     }
-    lastId = id
+    lastSecret = secret
+    lastDay = day
+    lastRegion = region
+    lastService = service
     lastKey = key
     return key
   }
@@ -123,17 +132,21 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
     names: string[]
     fromQuery: boolean[]
     signatureAt: number
+    /** per sorted query position, the last raw value and its escaping: a batch's parts share most */
+    lastRaw: string[]
+    lastEscaped: string[]
   }
   const shapes = new Map<string, Shape>()
 
-  function shapeOf(query: Record<string, string>, headers: Record<string, string>, withToken: boolean): Shape {
+  function shapeOf(query: Record<string, string>, headers: Record<string, string>, withToken: boolean, withLength: boolean): Shape {
     let id = withToken ? 't' : 'f'
+    if (withLength) id += 'l'
     for (const name in query) id += `&${name}`
     id += '|'
     for (const name in headers) id += `&${name}`
     let shape = shapes.get(id)
     if (!shape) {
-      const headerNames = [...Object.keys(headers), 'host'].sort()
+      const headerNames = [...Object.keys(headers), 'host', ...(withLength ? ['content-length'] : [])].sort()
       const names = [...Object.keys(query), ...AMZ_PARAMS, ...(withToken ? ['X-Amz-Security-Token'] : [])].sort()
       const signatureAt = names.findIndex((name) => name > 'X-Amz-Signature')
       shape = {
@@ -144,6 +157,8 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
         names,
         fromQuery: names.map((name) => Object.hasOwn(query, name)),
         signatureAt: signatureAt < 0 ? names.length : signatureAt,
+        lastRaw: names.map(() => ''),
+        lastEscaped: names.map(() => ''),
       }
       if (shapes.size >= 64) shapes.clear()
       shapes.set(id, shape)
@@ -161,11 +176,13 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
     const datetime = amzDate(req.date)
     const day = datetime.slice(0, 8)
     const scope = `${day}/${req.region}/${service}/aws4_request`
-    const shape = shapeOf(req.query, req.headers, credentials.sessionToken !== undefined)
+    const withLength = req.length !== undefined && !('content-length' in req.headers)
+    const shape = shapeOf(req.query, req.headers, credentials.sessionToken !== undefined, withLength)
 
     let canonicalHeaders = ''
     for (const name of shape.headerNames) {
-      canonicalHeaders += `${name}:${canonicalValue(name === 'host' ? req.host : req.headers[name]!)}\n`
+      const value = name === 'host' ? req.host : withLength && name === 'content-length' ? String(req.length) : req.headers[name]!
+      canonicalHeaders += `${name}:${canonicalValue(value)}\n`
     }
 
     if (credentials.accessKeyId !== lastCredential || scope !== lastCredentialScope) {
@@ -177,12 +194,18 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
     // X-Amz values known (the algorithm, date and expiry need no escaping; the rest is cached).
     let before = ''
     let after = ''
-    const { names, prefixes, fromQuery, signatureAt } = shape
+    const { names, prefixes, fromQuery, signatureAt, lastRaw, lastEscaped } = shape
     for (let i = 0; i < names.length; i++) {
       const name = names[i]!
       let value: string
-      if (fromQuery[i]) value = escapeUri(req.query[name]!)
-      else if (name === 'X-Amz-Algorithm') value = 'AWS4-HMAC-SHA256'
+      if (fromQuery[i]) {
+        const raw = req.query[name]!
+        if (raw !== lastRaw[i]) {
+          lastRaw[i] = raw
+          lastEscaped[i] = escapeUri(raw)
+        }
+        value = lastEscaped[i]!
+      } else if (name === 'X-Amz-Algorithm') value = 'AWS4-HMAC-SHA256'
       else if (name === 'X-Amz-Credential') value = lastEscapedCredential
       else if (name === 'X-Amz-Date') value = datetime
       else if (name === 'X-Amz-Expires') value = String(req.expiresIn)
