@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser } from 'playwright-core'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bundleForBrowser, describeBrowser, launchBrowser } from '../helpers/browser'
 import {
   type BootedApp,
   CLIENT_SCRIPT,
+  type NextProcess,
   REPORT_PREFIX,
   type ReadmeBlock,
   appEnv,
@@ -15,9 +16,12 @@ import {
   createAppDir,
   fillIn,
   insertAfterLine,
+  nextBuild,
+  nextStart,
   readmeBlock,
   toJavaScript,
   walkThroughInChromium,
+  writeNextApp,
 } from '../helpers/readme-walkthrough'
 import { RGW_ENDPOINT, type TestBucket, createTestBucket, describeRgw } from '../helpers/rgw'
 import { assertFreshBuild } from '../types/_fixture'
@@ -27,23 +31,29 @@ import { assertFreshBuild } from '../types/_fixture'
  * downloads a file in Chromium. The README's own blocks run here, extracted from README.md by
  * section: the Quick start's Express and Koa blocks as Node apps (TypeScript stripped by esbuild,
  * the package imported by name from `dist/` through its `exports`), "In the browser: the client"
- * as the page's module script, and the Uppy section's snippet bundled for the page. Each case
- * picks a file in Chromium, waits for the upload to complete as the logged-in user, and downloads
- * it back through the middleware's `GET /uploads/download?key=` (302 to S3), byte for byte.
+ * as the page's module script, and the Uppy section's snippet bundled for the page; and the
+ * Next.js section's route file with the React block as a Next.js App Router app, type-checked and
+ * built by `next build`, served by `next start`. Each case picks a file in Chromium, waits for the
+ * upload to complete as the logged-in user, and downloads it back through the middleware's
+ * `GET <mount>/download?key=` (302 to S3), byte for byte.
  *
  * The glue, all of it below and nothing else, is what a reader adds around the blocks:
- * - the values they fill in: the bucket (`'my-uploads'` → a test bucket on RGW with CORS), and
- *   the SDK's own environment variables for credentials, region and endpoint
+ * - the values they fill in: the bucket (`'my-uploads'`, or `S3_BUCKET` for Next.js → a test
+ *   bucket on RGW with CORS), the browser's `endpoint` on Next.js (`'/api/uploads'`, as its section
+ *   says), and the SDK's own environment variables for credentials, region and endpoint
  *   (`AWS_ENDPOINT_URL_S3`, which the SDK reads, so no block changes for RGW), `PRESIGN_SECRET`;
  * - their login (a `user` cookie → `req.user` / `ctx.state.user`), inserted right after
- *   `const app = ...` so it runs before the upload mount, as Passport or a session would;
- * - their database (`db.files.insert` → `{ id }`, reported to the test), `app.listen`, and the
- *   page and scripts they serve (the built `dist/client.js`, an Uppy bundle);
+ *   `const app = ...` so it runs before the upload mount, as Passport or a session would; on
+ *   Next.js the route block reads the `session` cookie itself, through the reader's `db`;
+ * - their database (`db.files.insert` → `{ id }`, reported to the test; on Next.js
+ *   `db.users.bySession`, imported by one line above the route block), `app.listen`, and the
+ *   page and scripts they serve (the built `dist/client.js`, an Uppy bundle; on Next.js the root
+ *   layout and a `'use client'` page rendering the React block's `Uploader`);
  * - a README gap is never patched silently: `GAPS` names each one this test works around, with
  *   the README change that removes it (the workaround then stops applying on its own).
  */
 
-/** The file stays under about 90 s even when everything hangs: 30 s to set up, 20 s per case. */
+/** Per case: 20 s (the Express, Koa and Uppy apps take 30 s at most to set up; the Next.js app, see NEXT_BUILD_TIMEOUT). */
 const CASE_TIMEOUT = 20_000
 
 const BUCKET_PLACEHOLDER = "'my-uploads'"
@@ -150,20 +160,120 @@ const UPPY_PAGE = `<!doctype html>
 </html>
 `
 
+// ---- the Next.js app's glue: what a reader adds around the route file and the React block ----
+
+// `next build` compiles with Turbopack and type-checks: about 30 s on 2 idle cores, 60 to 90 s and
+// more when other suites share them. The bounds are generous so that a slow machine is not a
+// failure; a build that hangs is killed at the bound and fails with its output.
+const NEXT_BUILD_TIMEOUT = 240_000
+const NEXT_START_TIMEOUT = 60_000
+
+/** The browser's endpoint, as the client and React blocks write it, and as the Next.js section says to fill it in. */
+const ENDPOINT = "endpoint: '/uploads'"
+const NEXT_ENDPOINT = "endpoint: '/api/uploads'"
+
+/**
+ * The route block at the path its first line names (`// app/api/uploads/[...path]/route.ts`),
+ * verbatim after one line of glue: the import of the reader's `db`, which the block uses.
+ */
+function nextRoute(block: ReadmeBlock): Record<string, string> {
+  const path = /^\/\/ (app\/\S+\/route\.ts)$/.exec(block.code.split('\n')[0] ?? '')?.[1]
+  if (!path)
+    throw new Error(`README.md line ${block.line} (${block.section}): the block should start with its path, \`// app/.../route.ts\``)
+  return { [path]: `import { db } from '@/lib/db' // walkthrough glue: the reader's data layer\n${block.code}\n` }
+}
+
+/** The reader's data layer: `db.users.bySession(cookie)` knows one signed-in session. */
+function nextDatabase(session: string): string {
+  return `// walkthrough glue: the reader's data layer, with one signed-in session
+export const db = {
+  users: {
+    async bySession(session: string | undefined) {
+      return session === ${JSON.stringify(session)} ? { id: 'dave', plan: 'pro' as const } : undefined
+    },
+  },
+}
+`
+}
+
+const NEXT_LAYOUT = `// walkthrough glue: the root layout every App Router app has
+import type { ReactNode } from 'react'
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>{children}</body>
+    </html>
+  )
+}
+`
+
+/** The React block as the app's component module, its endpoint filled in; the page imports it. */
+function nextUploader(block: ReadmeBlock): string {
+  let code = fillIn(block.code, ENDPOINT, NEXT_ENDPOINT)
+  // Next renders client components on the server too (`next build` prerenders the page), where
+  // there is no `localStorage`: the options object throws a ReferenceError and the build fails.
+  if (/resume: localStorage\b/.test(code)) {
+    GAPS.push(
+      `README.md line ${block.line} (React): \`resume: localStorage\` throws "localStorage is not defined" when Next.js prerenders the page (next build fails); write \`resume: globalThis.localStorage\``,
+    )
+    code = code.replace(/resume: localStorage\b/, 'resume: globalThis.localStorage')
+  }
+  // The route block has no onComplete, so `/complete` answers `result: null`, and the block's
+  // `result?.result.id` throws a TypeError when it renders the finished upload.
+  if (code.includes('result?.result.id')) {
+    GAPS.push(
+      `README.md line ${block.line} (React): \`result?.result.id\` throws "Cannot read properties of null" with the Next.js route block (no onComplete: \`result: null\`); show the id only when there is one`,
+    )
+    code = code.replace('result?.result.id', 'result?.result?.id')
+  }
+  return `// README.md line ${block.line} ("${block.section}"), with its endpoint filled in:\n${code}\n`
+}
+
+const NEXT_PAGE = `'use client'
+// walkthrough glue: the reader's page, showing the README's Uploader
+import { Uploader } from './uploader'
+
+export default function Page() {
+  return (
+    <main>
+      <Uploader />
+    </main>
+  )
+}
+`
+
+/**
+ * In the page: whether React has hydrated the Uploader's file input (React keeps its props on the
+ * element as `__reactProps$<id>`): a file picked before hydration would meet no change handler.
+ */
+const reactHydrated = () => {
+  const input = document.querySelector('input[type="file"]')
+  return input !== null && Object.keys(input).some((name) => name.startsWith('__reactProps'))
+}
+
+/** In the page: what the Uploader shows once the upload is over (`Saved as <key>`, with ` (id <id>)` if any; or its alert). */
+const uploaderOutcome = () => {
+  const alert = document.querySelector('[role="alert"]')
+  if (alert) return { error: alert.textContent }
+  const saved = [...document.querySelectorAll('p')].map((p) => /^Saved as (\S+?)(?: \(id (.*)\))?$/.exec(p.textContent ?? '')).find(Boolean)
+  return saved ? { key: saved[1], id: saved[2] ?? '' } : undefined
+}
+
 /** A small PNG-typed file of random bytes (the Express block allows `image/*` and PDF). */
 function pngFile(name: string): { name: string; mimeType: string; buffer: Buffer } {
   return { name, mimeType: 'image/png', buffer: randomBytes(48 * 1024 + 13) }
 }
 
 /**
- * The README's download route from outside the browser: 403 without a login (its `authorize`
- * refuses), 302 to the object on RGW with one.
+ * The README's download route (under `mount`) from outside the browser: 403 without a login (its
+ * `authorize` refuses), 302 to the object on RGW with the login `cookie`.
  */
-async function expectDownloadRoute(url: string, key: string, user: string) {
-  const route = `${url}/uploads/download?key=${encodeURIComponent(key)}`
+async function expectDownloadRoute(mount: string, key: string, cookie: string) {
+  const route = `${mount}/download?key=${encodeURIComponent(key)}`
   const anonymous = await fetch(route, { redirect: 'manual' })
   expect(anonymous.status).toBe(403)
-  const loggedIn = await fetch(route, { redirect: 'manual', headers: { cookie: `user=${user}` } })
+  const loggedIn = await fetch(route, { redirect: 'manual', headers: { cookie } })
   expect(loggedIn.status).toBe(302)
   expect(loggedIn.headers.get('location')?.startsWith(`${RGW_ENDPOINT}/`)).toBe(true)
 }
@@ -173,7 +283,7 @@ function explain(app: BootedApp): string {
 }
 
 describeRgw('the README followed literally (issue 11)', () => {
-  describeBrowser('its Express, Koa, browser client and Uppy sections upload and download a file in Chromium', () => {
+  describeBrowser('its Express, Koa, Next.js, browser client, React and Uppy sections upload and download a file in Chromium', () => {
     let t: TestBucket
     let browser: Browser
     let dir: ReturnType<typeof createAppDir>
@@ -245,7 +355,7 @@ describeRgw('the README followed literally (issue 11)', () => {
         expect(walk.download).toMatchObject({ status: 200, redirected: true })
         expect(walk.download.url.startsWith(`${RGW_ENDPOINT}/${t.bucket}/`)).toBe(true)
         expect(walk.download.bytes.equals(file.buffer)).toBe(true)
-        await expectDownloadRoute(expressApp.url, key, 'alice')
+        await expectDownloadRoute(`${expressApp.url}/uploads`, key, 'user=alice')
       },
       CASE_TIMEOUT,
     )
@@ -265,7 +375,7 @@ describeRgw('the README followed literally (issue 11)', () => {
 
         expect(walk.download).toMatchObject({ status: 200, redirected: true })
         expect(walk.download.bytes.equals(file.buffer)).toBe(true)
-        await expectDownloadRoute(koaApp.url, key, 'carol')
+        await expectDownloadRoute(`${koaApp.url}/uploads`, key, 'user=carol')
       },
       CASE_TIMEOUT,
     )
@@ -295,17 +405,104 @@ describeRgw('the README followed literally (issue 11)', () => {
 
         expect(walk.download).toMatchObject({ status: 200, redirected: true })
         expect(walk.download.bytes.equals(file.buffer)).toBe(true)
-        await expectDownloadRoute(expressApp.url, body.key, 'bob')
+        await expectDownloadRoute(`${expressApp.url}/uploads`, body.key, 'user=bob')
       },
       CASE_TIMEOUT,
     )
 
-    // ---- Next.js (issue 11): its case goes here once README.md has the Next.js section. ----
-    // A few lines: take the section's blocks with `readmeSection('<its heading>')` / `readmeBlock`,
-    // fill in the bucket with `fillIn`, write them into a Next app in `createAppDir(...)`, start it
-    // with `appEnv(SECRET)` (next start, reporting its port), serve `clientPage(blocks.client)` and
-    // `CLIENT_SCRIPT` from it (e.g. its public/ folder), then `walkThroughInChromium(browser, {
-    // pageUrl, user, file: pngFile('next.png'), keyOf: (o) => o.key })` and the same expectations
-    // as the Express case (its login reads the `user` cookie).
+    // ---- Next.js (App Router): the route file, the React block and the client in a reader's Next app ----
+    describe('Next.js (App Router): its route file, built by `next build` and served by `next start`', () => {
+      const next = {
+        route: readmeBlock('Next.js (App Router)', ['ts']),
+        react: readmeBlock('React', ['tsx']),
+      }
+      /** The session cookie of the reader's signed-in user (their `db.users.bySession` knows it). */
+      const session = randomBytes(16).toString('hex')
+      let nextDir: ReturnType<typeof createAppDir>
+      let nextApp: NextProcess & { url: string }
+
+      beforeAll(
+        async () => {
+          nextDir = createAppDir('next')
+          writeNextApp(nextDir.app, {
+            ...nextRoute(next.route),
+            'lib/db.ts': nextDatabase(session),
+            'app/layout.tsx': NEXT_LAYOUT,
+            'app/uploader.tsx': nextUploader(next.react),
+            'app/page.tsx': NEXT_PAGE,
+            // The client's page, as a static file of the same app (the route's origin).
+            'public/client.html': clientPage({ ...blocks.client, code: fillIn(blocks.client.code, ENDPOINT, NEXT_ENDPOINT) }),
+            'public/client.js': readFileSync(CLIENT_SCRIPT, 'utf8'),
+          })
+          // As on a build machine without the runtime's secrets ("needed by `next start`, not by `next build`").
+          const { PRESIGN_SECRET: _, ...buildEnv } = appEnv(SECRET)
+          await nextBuild(nextDir.app, buildEnv, NEXT_BUILD_TIMEOUT)
+          nextApp = await nextStart(nextDir.app, { ...appEnv(SECRET), S3_BUCKET: t.bucket }, NEXT_START_TIMEOUT)
+        },
+        NEXT_BUILD_TIMEOUT + NEXT_START_TIMEOUT + 10_000,
+      )
+
+      afterAll(async () => {
+        await nextApp?.stop()
+        nextDir?.cleanup()
+      })
+
+      it(
+        "the React block on the page: the upload completes as the session's user and the download route returns its bytes",
+        async () => {
+          const file = pngFile('next.png')
+          const walk = await walkThroughInChromium(browser, {
+            pageUrl: `${nextApp.url}/`,
+            user: session,
+            cookie: 'session', // the cookie the route block reads
+            file,
+            fileInput: 'input[type="file"]',
+            ready: reactHydrated,
+            outcome: uploaderOutcome,
+            keyOf: (o) => {
+              if (o.error !== undefined) throw new Error(`the Uploader shows an error: ${o.error}`)
+              return o.key
+            },
+            downloadPath: '/api/uploads/download',
+          })
+          const why = `next start output:\n${nextApp.output()}`
+
+          // The route block has no keyFor and no onComplete: the default key, and no id to show.
+          expect(walk.outcome.key, why).toMatch(/^[0-9a-f-]{36}\/next\.png$/)
+          expect(walk.outcome.id, why).toBe('')
+
+          expect(walk.download).toMatchObject({ status: 200, redirected: true })
+          expect(walk.download.url.startsWith(`${RGW_ENDPOINT}/${t.bucket}/`)).toBe(true)
+          expect(walk.download.bytes.equals(file.buffer)).toBe(true)
+          await expectDownloadRoute(`${nextApp.url}/api/uploads`, walk.outcome.key as string, `session=${session}`)
+        },
+        CASE_TIMEOUT,
+      )
+
+      it(
+        'the browser client on a page of the same app: the upload completes and the download route returns its bytes',
+        async () => {
+          const file = pngFile('next-client.png')
+          const walk = await walkThroughInChromium(browser, {
+            pageUrl: `${nextApp.url}/client.html`,
+            user: session,
+            cookie: 'session',
+            file,
+            keyOf: (o) => o.key,
+            downloadPath: '/api/uploads/download',
+          })
+          const why = `next start output:\n${nextApp.output()}`
+
+          expect(walk.outcome.key, why).toMatch(/^[0-9a-f-]{36}\/next-client\.png$/)
+          expect(walk.outcome.result, why).toBeNull()
+          expect(walk.outcome.progress, why).toBe(1)
+
+          expect(walk.download).toMatchObject({ status: 200, redirected: true })
+          expect(walk.download.bytes.equals(file.buffer)).toBe(true)
+          await expectDownloadRoute(`${nextApp.url}/api/uploads`, walk.outcome.key as string, `session=${session}`)
+        },
+        CASE_TIMEOUT,
+      )
+    })
   })
 })

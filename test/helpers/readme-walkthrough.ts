@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, sep } from 'node:path'
 import { transform } from 'esbuild'
 import type { Browser } from 'playwright-core'
 import { repoRoot } from '../types/_fixture'
@@ -195,6 +196,137 @@ export function bootApp(app: string, file: string, source: string, env: NodeJS.P
   })
 }
 
+// ---- Next.js: a reader's App Router app, built and served by this repository's `next` ----
+
+const NEXT_BIN = join(repoRoot, 'node_modules', 'next', 'dist', 'bin', 'next')
+
+/** tsconfig.json as create-next-app writes it: strict, bundler resolution, `@/*` from the app's root. */
+const NEXT_TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2017',
+    lib: ['dom', 'dom.iterable', 'esnext'],
+    allowJs: true,
+    skipLibCheck: true,
+    strict: true,
+    noEmit: true,
+    esModuleInterop: true,
+    module: 'esnext',
+    moduleResolution: 'bundler',
+    resolveJsonModule: true,
+    isolatedModules: true,
+    jsx: 'react-jsx',
+    incremental: true,
+    plugins: [{ name: 'next' }],
+    paths: { '@/*': ['./*'] },
+  },
+  include: ['next-env.d.ts', '**/*.ts', '**/*.tsx', '.next/types/**/*.ts', '.next/dev/types/**/*.ts'],
+  exclude: ['node_modules'],
+}
+
+/** The deepest folder holding every path given. */
+function commonRoot(paths: string[]): string {
+  const split = paths.map((path) => path.split(sep))
+  const common: string[] = []
+  for (let i = 0; split.every((parts) => parts[i] !== undefined && parts[i] === split[0]![i]); i++) common.push(split[0]![i]!)
+  return common.join(sep) || sep
+}
+
+/**
+ * Makes `app` (from `createAppDir`) a Next.js App Router app holding `files` (paths relative to
+ * `app`), with create-next-app's tsconfig.json and a next.config.mjs naming the Turbopack root:
+ * Turbopack compiles only files under its root, and the app's links (this repository for the
+ * package, its node_modules for next, React and TypeScript) lead outside the temp folder, so the
+ * root is the deepest folder holding them all.
+ */
+export function writeNextApp(app: string, files: Record<string, string>): void {
+  const root = commonRoot([app, realpathSync(repoRoot), realpathSync(join(repoRoot, 'node_modules'))])
+  const all: Record<string, string> = {
+    'tsconfig.json': JSON.stringify(NEXT_TSCONFIG, null, 2),
+    'next.config.mjs': `export default { turbopack: { root: ${JSON.stringify(root)} } }\n`,
+    ...files,
+  }
+  for (const [name, text] of Object.entries(all)) {
+    mkdirSync(dirname(join(app, name)), { recursive: true })
+    writeFileSync(join(app, name), text)
+  }
+}
+
+export interface NextProcess {
+  /** stdout and stderr so far, interleaved */
+  output: () => string
+  exited: Promise<number | null>
+  /** SIGTERM to its process group (Next forks workers), then waits for it (5 s at most) */
+  stop: () => Promise<void>
+}
+
+/** `next <args>` in `app`, built for production, with no telemetry; NEXT_PHASE is Next's to set. */
+function runNext(args: string[], app: string, env: NodeJS.ProcessEnv): NextProcess {
+  const childEnv: NodeJS.ProcessEnv = { ...env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1' }
+  delete childEnv.NEXT_PHASE
+  const child = spawn(process.execPath, [NEXT_BIN, ...args], { cwd: app, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    try {
+      process.kill(-child.pid!, 'SIGTERM')
+    } catch {
+      return // already gone
+    }
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))])
+  }
+  return { output: () => output, exited, stop }
+}
+
+/** `next build` in `app`: resolves to its output; rejects with it when the build fails or runs past `timeout` ms. */
+export async function nextBuild(app: string, env: NodeJS.ProcessEnv, timeout: number): Promise<string> {
+  const build = runNext(['build'], app, env)
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    void build.stop()
+  }, timeout)
+  const code = await build.exited
+  clearTimeout(timer)
+  if (code !== 0) throw new Error(`next build ${timedOut ? `ran past ${timeout / 1000} s` : `failed (exit ${code})`}:\n${build.output()}`)
+  return build.output()
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** `next start` on a free loopback port, once `/` answers; rejects with its output when it exits or stalls past `timeout` ms. */
+export async function nextStart(app: string, env: NodeJS.ProcessEnv, timeout: number): Promise<NextProcess & { url: string }> {
+  const port = await freePort()
+  const server = runNext(['start', '-p', String(port), '-H', '127.0.0.1'], app, env)
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + timeout
+  for (;;) {
+    const exit = await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 250, 'running'))])
+    if (exit !== 'running') throw new Error(`next start exited (${exit}):\n${server.output()}`)
+    const ok = await fetch(`${url}/`, { signal: AbortSignal.timeout(2000) }).then(
+      (res) => res.ok,
+      () => false,
+    )
+    if (ok) return { ...server, url }
+    if (Date.now() > deadline) {
+      await server.stop()
+      throw new Error(`next start did not serve / within ${timeout / 1000} s:\n${server.output()}`)
+    }
+  }
+}
+
 /**
  * The page of "In the browser: the client": the README's block as the page's module script,
  * verbatim. Glue around it: the two elements it names (`input`, `bar`), a wait for a file to be
@@ -233,27 +365,37 @@ export interface WalkResult {
 }
 
 /**
- * In a fresh Chromium context logged in as `user` (a `user` cookie the app's login stub reads):
- * opens `pageUrl`, picks `file` in `#file` (setInputFiles), waits for the page's
- * `window.walkthrough` (15 s by default), then downloads `outcome[keyField]` from the page with
+ * In a fresh Chromium context logged in as `user` (a `user` cookie the app's login stub reads, or
+ * the cookie named by `cookie`): opens `pageUrl`, waits for `ready` when given, picks `file` in
+ * `fileInput` (setInputFiles), waits for the page's outcome (`window.walkthrough` unless `outcome`
+ * says where it is; 15 s by default), then downloads `keyOf(outcome)` from the page with
  * `fetch(downloadPath + '?key=' + key)`. Page errors and console lines go into failure messages.
  */
 export async function walkThroughInChromium(
   browser: Browser,
   options: {
     pageUrl: string
+    /** the login cookie's value */
     user: string
+    /** the login cookie's name (default `user`) */
+    cookie?: string
     file: { name: string; mimeType: string; buffer: Buffer }
-    /** where the key is in `window.walkthrough`: `(outcome) => key` */
+    /** the file input (default `#file`) */
+    fileInput?: string
+    /** a function run in the page, truthy once the page can take the file (e.g. hydrated) */
+    ready?: () => unknown
+    /** a function run in the page, truthy once the upload is over: the outcome (default `window.walkthrough`) */
+    outcome?: () => unknown
+    /** where the key is in the outcome: `(outcome) => key` */
     keyOf: (outcome: Record<string, any>) => string
     downloadPath?: string
-    /** ms to wait for `window.walkthrough` (default 15 s) */
+    /** ms to wait for the outcome (default 15 s) */
     timeout?: number
   },
 ): Promise<WalkResult> {
   const context = await browser.newContext()
   try {
-    await context.addCookies([{ name: 'user', value: options.user, url: options.pageUrl }])
+    await context.addCookies([{ name: options.cookie ?? 'user', value: options.user, url: options.pageUrl }])
     const page = await context.newPage()
     const log: string[] = []
     // A README block that throws (a refused upload, a missing name) fails the walk at once.
@@ -267,13 +409,23 @@ export async function walkThroughInChromium(
       pageError(new Error('the page threw'))
     })
     page.on('requestfailed', (r) => log.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText ?? ''}`))
+    page.on('response', (r) => {
+      if (r.status() >= 400) log.push(`response: ${r.status()} ${r.request().method()} ${r.url()}`)
+    })
     await page.goto(options.pageUrl)
-    await page.setInputFiles('#file', options.file)
-    const done = page.waitForFunction(() => (window as any).walkthrough, undefined, { timeout: options.timeout ?? 15_000 })
+    if (options.ready) {
+      await page.waitForFunction(options.ready, undefined, { timeout: 10_000 }).catch((error: Error) => {
+        throw new Error(`the page never got ready (${error.message.split('\n')[0]}):\n  ${log.join('\n  ')}`)
+      })
+    }
+    await page.setInputFiles(options.fileInput ?? '#file', options.file)
+    const done = page.waitForFunction(options.outcome ?? (() => (window as any).walkthrough), undefined, {
+      timeout: options.timeout ?? 15_000,
+    })
     const outcome = (await Promise.race([done, failed])
       .then((handle) => handle.jsonValue())
       .catch((error: Error) => {
-        throw new Error(`the page never set window.walkthrough (${error.message.split('\n')[0]}):\n  ${log.join('\n  ')}`)
+        throw new Error(`the page never showed the upload's outcome (${error.message.split('\n')[0]}):\n  ${log.join('\n  ')}`)
       })) as Record<string, unknown>
     const key = options.keyOf(outcome)
     const download = await page.evaluate(
