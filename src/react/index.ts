@@ -53,7 +53,7 @@ const IDLE: State<never> = { status: 'idle', progress: { loaded: 0, total: 0 }, 
  * result as state. Unmounting the component aborts the upload in progress.
  *
  * @example
- * const { upload, abort, status, progress, error, result } = useUpload<{ id: string }>({ endpoint: '/uploads', resume: localStorage })
+ * const { upload, abort, status, progress, error, result } = useUpload<{ id: string } | null>({ endpoint: '/uploads', resume: globalThis.localStorage })
  */
 export function useUpload<Result = unknown>(options: UseUploadOptions): UseUpload<Result> {
   const [state, setState] = useState<State<Result>>(IDLE)
