@@ -84,14 +84,15 @@ export function createPostSigner(signingKey: SigningKeys = createSigningKeys()) 
     // As the SDK: an empty session token is no token.
     if (credentials.sessionToken) fields['X-Amz-Security-Token'] = credentials.sessionToken
 
-    const conditions: unknown[] = [['content-length-range', 0, input.maxSize]]
-    for (const name in fields) conditions.push({ [name]: fields[name] })
+    // The document as JSON.stringify would write `{ expiration, conditions }`, written directly
+    // (no array of one-key objects to build): the length range, each field, then the key.
+    let document = `{"expiration":"${expiryDate(now + expiresIn * 1000)}","conditions":[["content-length-range",0,${input.maxSize}]`
+    for (const name in fields) document += `,{${JSON.stringify(name)}:${JSON.stringify(fields[name])}}`
     // S3 replaces `${filename}` in the key with the uploaded file's name: the SDK then pins only
     // the part before it. Kept for identity with the oracle; keys.ts decides which keys exist.
     const variable = input.key.endsWith(FILENAME_VARIABLE) ? input.key.length - FILENAME_VARIABLE.length : -1
-    conditions.push(variable < 0 ? { key: input.key } : ['starts-with', '$key', input.key.slice(0, variable)])
-
-    const document = JSON.stringify({ expiration: expiryDate(now + expiresIn * 1000), conditions })
+    document +=
+      variable < 0 ? `,{"key":${JSON.stringify(input.key)}}]}` : `,["starts-with","$key",${JSON.stringify(input.key.slice(0, variable))}]]}`
     const policy = Buffer.from(document, 'utf8').toString('base64')
     const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, target.region, 's3'))
       .update(policy)
