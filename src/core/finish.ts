@@ -225,9 +225,11 @@ export async function complete<Req, Result>(core: Core<Req, any, Result>, body: 
 
 /**
  * `POST /abort` (idempotent): cancels a multipart upload. A single upload has nothing to cancel on
- * S3; with `pendingTag`, an object its PUT already stored and that was never accepted (still
- * tagged pending) is removed. A completed upload is never touched, and `onAbort` hears only of
- * uploads that had not completed (but possibly twice, for a repeated abort: keep books by key).
+ * S3, and its object (if its PUT arrived) is left where it is: deleting it would free the key for
+ * the still-valid PUT URL, and race a concurrent `complete`. With `pendingTag` it stays tagged
+ * pending and the lifecycle rule expires it; a completed upload (no longer pending) is never
+ * reported to `onAbort`. `onAbort` may still hear of an upload that a concurrent `complete`
+ * finishes, and of a repeated abort: keep books by key.
  */
 export async function abort<Req>(core: Core<Req>, body: unknown, request: Req, mount?: string): Promise<Record<string, never>> {
   const { upload, identity } = await resumeUpload(core, 'abort', asObject(body).token, request, mount)
@@ -236,10 +238,8 @@ export async function abort<Req>(core: Core<Req>, body: unknown, request: Req, m
     if (!(await storage.abortMultipart(upload.key, upload.uploadId))) return {}
   } else if (tagsOf(upload.settings?.[SETTING_HEADERS.tags])[PENDING_TAG]) {
     const object = await storage.head(upload.key)
-    if (object && object.metadata[OBJECT_TAG_METADATA] === upload.tag) {
-      if (!(PENDING_TAG in (await storage.getTags(upload.key)))) return {} // completed: kept
-      await storage.delete(upload.key)
-    }
+    const ours = object !== undefined && !object.unreadable && object.metadata[OBJECT_TAG_METADATA] === upload.tag
+    if (ours && !(PENDING_TAG in (await storage.getTags(upload.key)))) return {} // completed: not aborted
   }
   await notifyAbort(core, upload, 'abort', { source: 'abort', request, identity })
   return {}

@@ -20,6 +20,8 @@ export function asString(value: unknown, field: string, maxLength = 1024): strin
   if (typeof value !== 'string' || value.length === 0) throw badRequest(`\`${field}\` must be a non-empty string.`)
   if (value.length > maxLength) throw badRequest(`\`${field}\` must be at most ${maxLength} characters.`)
   if (HEADER_BREAKING.test(value)) throw badRequest(`\`${field}\` must not contain control characters or line breaks.`)
+  // A lone surrogate cannot be encoded (UTF-8, percent-encoding): a name or key must be valid Unicode.
+  if (!value.isWellFormed()) throw badRequest(`\`${field}\` must be valid Unicode text.`)
   return value
 }
 

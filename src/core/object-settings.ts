@@ -258,7 +258,8 @@ const MAX_DISPOSITION = 1000
  * UTF-8 name. A name too long for a header (percent-encoding takes 9 characters per CJK
  * character) is shortened, keeping its extension.
  */
-export function contentDisposition(type: 'attachment' | 'inline', filename: string): string {
+export function contentDisposition(type: 'attachment' | 'inline', name: string): string {
+  const filename = name.toWellFormed()
   const chars = Array.from(filename)
   const dot = filename.lastIndexOf('.')
   const extension = dot > 0 && filename.length - dot <= 16 ? Array.from(filename.slice(dot)) : []

@@ -102,6 +102,7 @@ describe.each(withRoutes)('$name', (target) => {
         { ...file, filename: `${'n'.repeat(1000)}.png`, metadata: { note: 'x'.repeat(1000) } },
       ],
       ['a bad checksum', { ...file, checksum: 'nope' }],
+      ['a file name that is not valid Unicode (a lone surrogate)', { ...file, filename: '\ud800x.png' }],
     ])('refuses %s with 400', async (_name, body) => {
       const res = await app()
         .post(at('/create'))

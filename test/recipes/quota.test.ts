@@ -40,7 +40,7 @@ describeRgw('recipe: per-user quotas with authorize, onComplete and onAbort (RGW
       bucket,
       s3: rgwClientConfig(),
       secret: 'quota-recipe-secret-0123456789',
-      pendingTag: true, // an abort removes what its PUT stored
+      pendingTag: true, // what nobody completed expires (doctor --expire-pending)
       authorize: ({ request, action, file }) => {
         const user = userOf(request)
         if (!user) return false
@@ -56,7 +56,7 @@ describeRgw('recipe: per-user quotas with authorize, onComplete and onAbort (RGW
       },
       onComplete: ({ key, identity, size }) => {
         inFlight.delete(key)
-        // Checked again here: Uppy declares no size, and an aborted upload's URL may be used again.
+        // Checked again here: Uppy declares no size, and an aborted upload may still be completed.
         if (!files.has(key) && usage(identity.id) + size > QUOTA) throw new PresignError('file_too_large', 'This file is over your quota.')
         files.set(key, { owner: identity.id, size })
         return { used: usage(identity.id) }
@@ -106,19 +106,23 @@ describeRgw('recipe: per-user quotas with authorize, onComplete and onAbort (RGW
     // An upload in flight holds its bytes: a second one that would not fit beside it is refused.
     const inFlightUpload = await upload('ana', 30)
     expect((await upload('ana', 20)).created.status).toBe(413)
-    // Aborting it gives them back, and removes what its PUT had stored.
+    // Aborting it gives them back. What its PUT stored stays, tagged pending (the lifecycle rule
+    // expires it): its URL cannot put other bytes there.
     const token = inFlightUpload.created.body.token
     expect((await callApp(at('/abort'), { user: 'ana', body: { token } })).status).toBe(200)
     expect(usage('ana')).toBe(60)
+    const { url, headers } = inFlightUpload.created.body
+    expect((await putRaw(url, { headers, body: 'q'.repeat(30) })).status).toBe(412)
+
+    // Filling the quota, then completing the aborted upload after all: it is checked as a new
+    // file, refused (413) and removed; its URL used again is refused the same way.
+    const fill = await upload('ana', 40)
+    expect((await callApp(at('/complete'), { user: 'ana', body: { token: fill.created.body.token } })).body.result).toEqual({ used: 100 })
+    const late = await callApp(at('/complete'), { user: 'ana', body: { token } })
+    expect([late.status, late.body.message]).toEqual([413, 'This file is over your quota.'])
     expect(
       (await store.client.send(new ListObjectsV2Command({ Bucket: store.bucket, Prefix: inFlightUpload.created.body.key }))).KeyCount,
     ).toBe(0)
-    expect((await callApp(at('/complete'), { user: 'ana', body: { token } })).status).toBe(422)
-
-    // The aborted upload's URL still works until it expires: used again, it is checked as a new file.
-    const fill = await upload('ana', 40)
-    expect((await callApp(at('/complete'), { user: 'ana', body: { token: fill.created.body.token } })).body.result).toEqual({ used: 100 })
-    const { url, headers } = inFlightUpload.created.body
     expect((await putRaw(url, { headers, body: 'q'.repeat(30) })).status).toBe(200)
     const replay = await callApp(at('/complete'), { user: 'ana', body: { token } })
     expect([replay.status, replay.body.message]).toEqual([413, 'This file is over your quota.'])

@@ -268,11 +268,13 @@ describeRgw('issue 15: object settings signed into uploads (RGW)', () => {
     expect((await head(big.key)).ContentLength).toBe(6 * MiB + 1)
     expect(onAbort).not.toHaveBeenCalled()
 
-    // Aborted after its PUT and before complete: the pending object is removed, and onAbort hears of it.
+    // Aborted after its PUT and before complete: onAbort hears of it; the object is left pending (its
+    // URL is still valid: deleting it would free the key for another PUT), for the lifecycle rule.
     const dropped = await create('pending', 'dropped.txt', 4)
     expect((await putRaw(dropped.url, { headers: dropped.headers, body: 'drop' })).status).toBe(200)
     expect((await callApp(at('/pending/abort'), { user: 'ana', body: { token: dropped.token } })).status).toBe(200)
-    await expect(head(dropped.key)).rejects.toMatchObject({ $metadata: { httpStatusCode: 404 } })
+    expect(await tags(dropped.key)).toEqual({ kind: 'doc', 'presign-pending': '1' })
+    expect((await putRaw(dropped.url, { headers: dropped.headers, body: 'evil' })).status).toBe(412)
     expect(onAbort).toHaveBeenCalledWith(expect.objectContaining({ reason: 'abort', key: dropped.key, declaredSize: 4 }))
   })
 
