@@ -6,11 +6,10 @@ import Koa3 from 'koa'
 import Koa2 from 'koa-2'
 import request from 'supertest'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { presignMiddleware as expressMiddleware } from '../../src/adapters/express'
 import { presignMiddleware as koaMiddleware } from '../../src/adapters/koa'
 import type { PresignOptions } from '../../src/index'
 import { rawRequest as raw } from '../helpers/raw-http'
-import { listen, targets } from '../helpers/targets'
+import { expressHost, listen, targets } from '../helpers/targets'
 
 /**
  * Property-based fuzzing of the inputs issue 9 found holes with (items 2, 3, 6, 7), through every
@@ -456,26 +455,18 @@ const preParsingHosts: Array<{ name: string; build: (o: Options) => RequestListe
     ] as const
   ).map(([name, express]) => ({
     name,
-    build(o: Options) {
-      const app = express()
-      app.use((req, _res, next) => {
-        req.resume()
-        req.on('end', () => {
-          // As body-parser marks it.
-          ;(req as unknown as { _body: boolean })._body = true
-          ;(req as unknown as { body: unknown }).body = preParsed
-          next()
-        })
-      })
-      app.use('/uploads', expressMiddleware(o))
-      app.use((_req, res) => {
-        res.status(404).json({ code: 'host_not_found' })
-      })
-      app.use((err: Error & { status?: number }, _req: unknown, res: express5.Response, _next: unknown) => {
-        res.status(err.status ?? 500).json({ code: 'host_error', message: err.message })
-      })
-      return app as unknown as RequestListener
-    },
+    build: (o: Options) =>
+      expressHost(express, o, (app) =>
+        app.use((req, _res, next) => {
+          req.resume()
+          req.on('end', () => {
+            // As body-parser marks it.
+            ;(req as unknown as { _body: boolean })._body = true
+            ;(req as unknown as { body: unknown }).body = preParsed
+            next()
+          })
+        }),
+      ),
   })),
   ...(
     [

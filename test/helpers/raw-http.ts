@@ -38,3 +38,21 @@ export function rawRequest(
     req.end(body)
   })
 }
+
+/**
+ * Request targets that a framework may resolve to `/uploads/create` (doubled and backslashed
+ * separators, dot segments plain and percent-encoded), but that are not that route as sent:
+ * never served as `create` (SPEC §5.11).
+ */
+export const DISGUISED_CREATE_PATHS = [
+  '/uploads//create',
+  '/uploads//x/create',
+  '/uploads/\\x/create',
+  '/uploads/x/%2e%2e/create',
+  '/uploads/x/%2E%2E/create',
+  '/uploads/%2e%2e/uploads/create',
+  '/uploads/./create',
+  '/uploads/%2e/create',
+  '/uploads/x/../create',
+  '/uploads/x\\..\\create',
+]

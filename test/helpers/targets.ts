@@ -29,24 +29,34 @@ export interface Target {
 
 type AnyExpress = typeof express5
 
+/**
+ * An Express app as the tests' hosts are: `before` (parsers, a login) first, the middleware at
+ * `/uploads`, then the host's own 404 (`host_not_found`) and error handler (`host_error`):
+ * unexpected errors must reach it.
+ */
+export function expressHost(
+  express: AnyExpress,
+  options: PresignOptions<any, any, any>,
+  before: (app: ReturnType<AnyExpress>) => unknown = () => {},
+): RequestListener {
+  const app = express()
+  before(app)
+  app.use('/uploads', expressMiddleware(options))
+  app.use((_req, res) => {
+    res.status(404).json({ code: 'host_not_found' })
+  })
+  app.use((err: Error & { status?: number }, _req: unknown, res: express5.Response, _next: unknown) => {
+    res.status(err.status ?? 500).json({ code: 'host_error', message: err.message })
+  })
+  return app as unknown as RequestListener
+}
+
 function expressTarget(name: string, express: AnyExpress, withParser: boolean): Target {
   return {
     name,
     passesThrough: true,
     parser: withParser,
-    build(options) {
-      const app = express()
-      if (withParser) app.use(express.json())
-      app.use('/uploads', expressMiddleware(options))
-      app.use((_req, res) => {
-        res.status(404).json({ code: 'host_not_found' })
-      })
-      // The host's error handler: unexpected errors must reach it.
-      app.use((err: Error & { status?: number }, _req: unknown, res: express5.Response, _next: unknown) => {
-        res.status(err.status ?? 500).json({ code: 'host_error', message: err.message })
-      })
-      return app as unknown as RequestListener
-    },
+    build: (options) => expressHost(express, options, (app) => withParser && app.use(express.json())),
   }
 }
 
