@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { SETTING_HEADERS } from '../core/object-settings'
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 
@@ -16,11 +17,8 @@ export const PREFLIGHT_HEADERS = [
   'if-none-match',
   'x-amz-meta-probe',
   'x-amz-checksum-sha256',
-  'cache-control',
-  'content-disposition',
-  'x-amz-server-side-encryption',
-  'x-amz-storage-class',
-  'x-amz-tagging',
+  // every object setting's header (`object`), KMS key and bucket key included
+  ...Object.values(SETTING_HEADERS),
 ]
 
 const TIMEOUT_MS = 15_000

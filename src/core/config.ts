@@ -3,7 +3,7 @@ import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { configError } from './errors'
 import { MAX_KEY_BYTES, contentTypeMatcher } from './keys'
 import { MAX_EXPIRES_IN, MAX_OBJECT_SIZE, MAX_PART_SIZE, MAX_SINGLE_SIZE, MIN_PART_SIZE, MiB } from './limits'
-import { type ObjectSettings, validateObjectSettings } from './object-settings'
+import { type ObjectSettings, objectHeaders, validateObjectSettings } from './object-settings'
 import type { ErrorEvent, Identity, PresignOptions, Rule, RuleContext } from './options'
 
 /** The rules in force for one upload: what its token seals, and what every later step applies. */
@@ -11,7 +11,6 @@ export interface Rules {
   bucket: string
   keyPrefix: string
   maxFileSize: number
-  allowedContentTypes: readonly string[] | undefined
   /** `allowedContentTypes` compiled */
   typeAllowed: (contentType: string) => boolean
   overwrite: boolean
@@ -33,7 +32,6 @@ export interface Config<Req, Id extends Identity | true, Result> {
   route: string | undefined
   region: string | undefined
   s3: S3Client | S3ClientConfig
-  secrets: readonly string[]
   authorize: PresignOptions<Req, Id, Result>['authorize']
   keyFor: PresignOptions<Req, Id, Result>['keyFor']
   onComplete: PresignOptions<Req, Id, Result>['onComplete']
@@ -48,6 +46,11 @@ export interface Config<Req, Id extends Identity | true, Result> {
   pendingTag: boolean
   /** the rules, resolved once when none is a function */
   staticRules: Rules | undefined
+  /**
+   * With static rules and no `contentDisposition` function: the object settings' headers every
+   * upload is signed with (`headers` undefined: none), built once instead of per upload.
+   */
+  staticSettings: { headers: Record<string, string> | undefined } | undefined
   /** each rule as given: a value (validated) or a function (its results validated per request) */
   rules: { [K in RuleName]: Rule<unknown, Req, Id> }
   /**
@@ -123,7 +126,6 @@ function rulesOf(values: { [K in RuleName]: unknown }): Rules {
     bucket: values.bucket as string,
     keyPrefix: values.keyPrefix as string,
     maxFileSize: values.maxFileSize as number,
-    allowedContentTypes: allowed,
     typeAllowed: typeMatcher(allowed),
     overwrite: values.overwrite as boolean,
     expiresIn: values.expiresIn as number,
@@ -183,7 +185,7 @@ export function resolveConfig<Req, Id extends Identity | true, Result>(
     throw configError(`route names are path segments of letters, digits, \`-\` and \`_\`; got ${JSON.stringify(route)}.`)
   }
   const { authorize } = options
-  const secrets = secretsOf(options)
+  secretsOf(options) // checked here too, so that a missing secret is the first start-up error
   if (typeof authorize !== 'function') {
     throw configError(
       "`authorize` is required: a function that returns the caller's identity `{ id }`, `true` for anonymous callers, or `false` to refuse. Write `authorize: () => true` to allow everyone.",
@@ -239,6 +241,7 @@ export function resolveConfig<Req, Id extends Identity | true, Result>(
     )
   }
 
+  const staticRules = allStatic ? rulesOf(rules) : undefined
   const pendingTag = options.pendingTag ?? false
   if (typeof pendingTag !== 'boolean') throw configError(`\`pendingTag\` must be true or false; got ${String(pendingTag)}.`)
 
@@ -246,7 +249,6 @@ export function resolveConfig<Req, Id extends Identity | true, Result>(
     route,
     region: options.region,
     s3: options.s3 ?? {},
-    secrets,
     authorize,
     keyFor: options.keyFor,
     onComplete: options.onComplete,
@@ -258,7 +260,12 @@ export function resolveConfig<Req, Id extends Identity | true, Result>(
     onError: options.onError ?? logServerErrors,
     onAbort: options.onAbort,
     pendingTag,
-    staticRules: allStatic ? rulesOf(rules) : undefined,
+    staticRules,
+    staticSettings:
+      staticRules && typeof staticRules.object?.contentDisposition !== 'function'
+        ? // No disposition function: the file does not matter.
+          { headers: objectHeaders(staticRules.object, { filename: '', contentType: '', metadata: {} }, pendingTag) }
+        : undefined,
     rules,
     scope: scopeOf(route, rules),
   }

@@ -43,7 +43,8 @@ export function defaultKey(keyPrefix: string, filename: string): string {
   return `${keyPrefix}${randomUUID()}/${sanitizeFilename(filename)}`
 }
 
-const FILENAME_VARIABLE = '$' + '{filename}'
+/** S3's POST Object variable: replaced by the uploaded file's name. */
+export const FILENAME_VARIABLE = '$' + '{filename}'
 
 /** Why a key is refused, or undefined when it is fine. */
 export function keyProblem(key: unknown): string | undefined {

@@ -108,10 +108,13 @@ async function completeObject<Req, Result>(
     const { staticRules, pendingTag } = core.config
     const contentType = object.contentType ?? ''
     // The settings were signed into the upload; with static rules they are checked again here
-    // (but for the tags: they may have changed since, e.g. a `complete` cleared the pending one).
+    // (`judgeSettings` leaves tags alone: a `complete` may have cleared the pending one since).
     const file = { filename: filenameOf(object.metadata) ?? key, contentType, size: object.size, metadata: withoutTag(object.metadata) }
-    const settings = staticRules ? objectHeaders(staticRules.object, file, pendingTag) : undefined
-    const { [SETTING_HEADERS.tags]: _tags, ...judged } = settings ?? {}
+    const settings = core.config.staticSettings
+      ? core.config.staticSettings.headers
+      : staticRules
+        ? objectHeaders(staticRules.object, file, pendingTag)
+        : undefined
     const badKey = keyProblem(key)
     const problem =
       (badKey ? `Its key ${badKey}.` : undefined) ??
@@ -120,7 +123,7 @@ async function completeObject<Req, Result>(
         // Types were signed into the upload; with static rules they are checked again here.
         contentType: staticRules ? staticRules.typeAllowed : () => true,
       }) ??
-      judgeSettings(object, judged)
+      judgeSettings(object, settings)
     const { storage } = core.at(bucket)
     const identity = content.identityId === null ? (true as const) : { id: content.identityId }
     const from = { source: 'event' as const, request: undefined, identity }

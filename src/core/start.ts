@@ -38,7 +38,7 @@ export async function begin<Req, Id extends Identity | true>(core: Core<Req, Id>
   assertValidKey(key)
   const identityId = identityIdOf(identity)
   const { bucket, maxFileSize, overwrite, expiresIn } = rules
-  const settings = rules.object || config.pendingTag ? objectHeaders(rules.object, file, config.pendingTag) : undefined
+  const settings = config.staticSettings ? config.staticSettings.headers : objectHeaders(rules.object, file, config.pendingTag)
   const upload: UploadToken = {
     key,
     ...(file.size === undefined ? {} : { size: file.size }),
@@ -54,19 +54,16 @@ export async function begin<Req, Id extends Identity | true>(core: Core<Req, Id>
     expiresIn,
     ...(settings ? { settings } : {}),
   }
-  refuseOversizedMetadata(file, upload)
-  return { identity, upload, services: core.at(bucket) }
+  // The metadata the upload writes: the user's, the file name and our tag.
+  const metadata = { ...file.metadata, [FILENAME_METADATA]: encodeURIComponent(file.filename), [OBJECT_TAG_METADATA]: upload.tag }
+  refuseOversizedMetadata(metadata)
+  return { identity, upload, metadata, services: core.at(bucket) }
 }
 
-/** The metadata an upload writes: the user's, and our tag. */
-function metadataOf(file: FileInfo, upload: UploadToken): Record<string, string> {
-  return { ...file.metadata, [FILENAME_METADATA]: encodeURIComponent(file.filename), [OBJECT_TAG_METADATA]: upload.tag }
-}
-
-/** S3 stores at most 2 KB of user metadata, names and values: the user's, the file name and our tag. */
-function refuseOversizedMetadata(file: FileInfo, upload: UploadToken) {
+/** S3 stores at most 2 KB of user metadata, names and values. */
+function refuseOversizedMetadata(metadata: Record<string, string>) {
   let bytes = 0
-  for (const [name, value] of Object.entries(metadataOf(file, upload))) bytes += name.length + value.length
+  for (const name in metadata) bytes += name.length + metadata[name]!.length
   if (bytes > 2048) throw new PresignError('invalid_request', 'The file name and metadata are too long together: S3 stores at most 2 KB.')
 }
 
@@ -113,7 +110,7 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req, 
     }
   }
 
-  const { upload: base, services } = await begin(core, file, request, mount)
+  const { upload: base, metadata, services } = await begin(core, file, request, mount)
   refuseOverLimit(size, Math.min(base.maxFileSize, MAX_SINGLE_SIZE))
   const upload: UploadToken = { ...base, ...(checksum ? { checksum } : {}) }
   const { url, headers } = await services.uploadSigner.putObject(
@@ -122,7 +119,7 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req, 
       contentType: file.contentType,
       size,
       ifNoneMatch: !upload.overwrite,
-      metadata: metadataOf(file, upload),
+      metadata,
       ...(checksum ? { checksum } : {}),
       settings: upload.settings,
     },
@@ -142,11 +139,11 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req, 
 /** Starts a multipart upload on S3 (native `create` above the threshold, and Uppy's `/s3/multipart`). */
 export async function startMultipart<Req>(core: Core<Req>, file: FileInfo, request: Req, checksum?: string, mount?: string) {
   const { config } = core
-  const { upload: base, services } = await begin(core, file, request, mount)
+  const { upload: base, metadata, services } = await begin(core, file, request, mount)
   const uploadId = await services.storage.createMultipart({
     key: base.key,
     contentType: file.contentType,
-    metadata: metadataOf(file, base),
+    metadata,
     checksum: checksum !== undefined,
     settings: base.settings,
   })
@@ -165,7 +162,7 @@ export async function startMultipart<Req>(core: Core<Req>, file: FileInfo, reque
  * completion carries `If-None-Match: *` (SPEC §5.12).
  */
 export async function startPostPolicy<Req>(core: Core<Req>, file: FileInfo, request: Req) {
-  const { upload, services } = await begin(core, file, request)
+  const { upload, metadata, services } = await begin(core, file, request)
   if (!upload.overwrite && core.config.keyFor) {
     throw new PresignError(
       'conflict',
@@ -177,7 +174,7 @@ export async function startPostPolicy<Req>(core: Core<Req>, file: FileInfo, requ
       key: upload.key,
       contentType: file.contentType,
       maxSize: Math.min(upload.maxFileSize, MAX_SINGLE_SIZE),
-      metadata: metadataOf(file, upload),
+      metadata,
       settings: upload.settings,
     },
     upload.expiresIn,

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import { FILENAME_VARIABLE } from '../keys'
 import { type PostToSign, postFields } from './operations'
 import { type Credentials, type SigningKeys, createSigningKeys } from './sigv4-query'
 
@@ -28,9 +29,6 @@ export interface SignedPost {
   /** the form fields to send before the file, in `createPresignedPost`'s order */
   fields: Record<string, string>
 }
-
-// biome-ignore lint/suspicious/noTemplateCurlyInString: S3's POST Object variable, not a template.
-const FILENAME_VARIABLE = '${filename}'
 
 /** `2026-11-28T12:00:00Z`: ISO 8601 without milliseconds (cut, not rounded), as the SDK writes dates. */
 function iso8601(date: Date): string {

@@ -11,7 +11,7 @@ import {
   uploadPart,
 } from './operations'
 import { type PostTarget, createPostSigner } from './post-policy'
-import { type Credentials, createQuerySigner, createSigningKeys, encodeKey } from './sigv4-query'
+import { type Credentials, type QueryToSign, createQuerySigner, createSigningKeys, encodeKey } from './sigv4-query'
 
 export type { GetToSign, PartToSign, PostToSign, PutToSign } from './operations'
 
@@ -54,17 +54,24 @@ export function createSigner(bucket: string, client: S3Client): Signer {
   const signingKeys = createSigningKeys()
   const presign = createQuerySigner(signingKeys)
   const signPost = createPostSigner(signingKeys)
-  let endpoint: Promise<Endpoint> | undefined
-  /** The endpoint once resolved: the hot path then awaits only the credentials. */
-  let resolved: Endpoint | undefined
-  let postTarget: PostTarget | undefined
+  type Resolved = Endpoint & { post: PostTarget }
+  let endpoint: Promise<Resolved> | undefined
+  /** The endpoint once resolved (and the POST form's target): the hot path then awaits only the credentials. */
+  let resolved: Resolved | undefined
 
-  function resolveEndpoint(): Promise<Endpoint> {
+  function resolveEndpoint(): Promise<Resolved> {
     endpoint ??= (async () => {
       // The only SDK presigning left on this path: once, to learn where the bucket's objects are.
       const probe = new URL(await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: 'k' }), { expiresIn: 60 }))
-      resolved = { protocol: probe.protocol, host: probe.host, prefix: probe.pathname.slice(0, -1), region: await client.config.region() }
-      return resolved
+      const where = {
+        protocol: probe.protocol,
+        host: probe.host,
+        prefix: probe.pathname.slice(0, -1),
+        region: await client.config.region(),
+      }
+      const done: Resolved = { ...where, post: { ...where, bucket } }
+      resolved = done
+      return done
     })().catch((error: unknown) => {
       endpoint = undefined // retry on the next call (e.g. credentials not available yet)
       throw error
@@ -72,74 +79,57 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     return endpoint
   }
 
-  /** Endpoint and current credentials, then a synchronous signing function using them. */
-  async function signing() {
-    const [where, credentials]: [Endpoint, Credentials] = await Promise.all([resolveEndpoint(), client.config.credentials()])
-    let lastKey: string | undefined
-    let lastPath = ''
-    return (op: Operation, expiresIn: number, date: Date): Signed => {
-      // The parts of a batch share their key: encode it once.
-      if (op.key !== lastKey) {
-        lastKey = op.key
-        lastPath = where.prefix + encodeKey(op.key)
-      }
-      const url = presign(
-        {
-          method: op.method,
-          protocol: where.protocol,
-          host: where.host,
-          path: lastPath,
-          query: op.query,
-          headers: op.headers,
-          length: op.length,
-          region: where.region,
-          expiresIn,
-          date,
-        },
-        credentials,
-      )
-      return { url, headers: op.headers }
+  /** Where the bucket is and the current credentials: after the first call, one await. */
+  async function context(): Promise<[Resolved, Credentials]> {
+    const credentials: Credentials = await client.config.credentials()
+    return [resolved ?? (await resolveEndpoint()), credentials]
+  }
+
+  /** One operation as the query signer takes it, the key's path already encoded. */
+  function requestOf(where: Endpoint, path: string, op: Operation, expiresIn: number, date: Date): QueryToSign {
+    return {
+      method: op.method,
+      protocol: where.protocol,
+      host: where.host,
+      path,
+      query: op.query,
+      headers: op.headers,
+      length: op.length,
+      region: where.region,
+      expiresIn,
+      date,
     }
   }
 
-  /** One URL: no per-call closure, and one await (the credentials) once the endpoint is known. */
   async function sign(op: Operation, expiresIn: number, date?: Date): Promise<Signed> {
-    const credentials: Credentials = await client.config.credentials()
-    const where = resolved ?? (await resolveEndpoint())
-    const url = presign(
-      {
-        method: op.method,
-        protocol: where.protocol,
-        host: where.host,
-        path: where.prefix + encodeKey(op.key),
-        query: op.query,
-        headers: op.headers,
-        length: op.length,
-        region: where.region,
-        expiresIn,
-        date: date ?? new Date(),
-      },
-      credentials,
-    )
+    const [where, credentials] = await context()
+    const url = presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, date ?? new Date()), credentials)
     return { url, headers: op.headers }
   }
 
   return {
     async postObject(input, expiresIn, signingDate) {
-      const credentials: Credentials = await client.config.credentials()
-      const where = resolved ?? (await resolveEndpoint())
-      postTarget ??= { ...where, bucket }
+      const [where, credentials] = await context()
       // As createPresignedPost: the clock corrected by the skew the SDK has seen.
       const date = signingDate ?? new Date(Date.now() + client.config.systemClockOffset)
-      return signPost(input, expiresIn, date, postTarget, credentials)
+      return signPost(input, expiresIn, date, where.post, credentials)
     },
     putObject: (input, expiresIn, signingDate) => sign(putObject(input), expiresIn, signingDate),
     uploadPart: (input, expiresIn, signingDate) => sign(uploadPart(input), expiresIn, signingDate),
 
     async uploadParts(inputs, expiresIn, signingDate) {
-      const signOne = await signing()
+      const [where, credentials] = await context()
       const date = signingDate ?? new Date()
-      return inputs.map((input) => signOne(uploadPart(input), expiresIn, date))
+      // The parts of a batch share their key: encode it once.
+      const path = inputs.length > 0 ? where.prefix + encodeKey(inputs[0]!.key) : ''
+      return inputs.map((input) => {
+        const op = uploadPart(input)
+        const url = presign(
+          requestOf(where, op.key === inputs[0]!.key ? path : where.prefix + encodeKey(op.key), op, expiresIn, date),
+          credentials,
+        )
+        return { url, headers: op.headers }
+      })
     },
 
     async getObject(input, expiresIn, signingDate) {
