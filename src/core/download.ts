@@ -44,6 +44,7 @@ export async function deleteObject<Req>(core: Core<Req>, body: unknown, request:
   const identity = await authorize(core, 'delete', request, { key })
   if (identity === true) throw new PresignError('forbidden', 'Log in to delete files.')
   const rules = await rulesAt(core, request, identity)
+  refuseOutside(key, rules)
   const object = await core.at(rules.bucket).storage.head(key)
   if (!object) return {}
   const tag = core.tags.open(object.metadata[OBJECT_TAG_METADATA], { scope: core.config.scope, bucket: rules.bucket, key })
@@ -60,9 +61,14 @@ export async function removeObject<Req>(core: Core<Req>, key: string, request: R
   await removeIn(core, key, await rulesAt(core, request, true))
 }
 
-async function removeIn(core: Core, key: string, rules: { bucket: string; keyPrefix: string }) {
+/** A key outside the route's key space is refused (403) before anything is asked of S3. */
+function refuseOutside(key: string, rules: { keyPrefix: string }) {
   if (!key.startsWith(rules.keyPrefix)) {
     throw new PresignError('forbidden', 'This key is outside the files this route manages.')
   }
+}
+
+async function removeIn(core: Core, key: string, rules: { bucket: string; keyPrefix: string }) {
+  refuseOutside(key, rules)
   await core.at(rules.bucket).storage.delete(key)
 }

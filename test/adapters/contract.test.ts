@@ -534,6 +534,22 @@ describe.each(withRoutes)('$name', (target) => {
     })
   })
 
+  describe('onAbort', () => {
+    it('tells onError when onAbort throws, and the abort still answers 200', async () => {
+      const body = await created()
+      const onError = vi.fn()
+      const onAbort = vi.fn(() => {
+        throw new Error('books unavailable')
+      })
+      const res = await app({ onAbort, onError }).post(at('/abort')).send({ token: body.token })
+      expect(res.status).toBe(200)
+      expect(onAbort).toHaveBeenCalledWith(expect.objectContaining({ reason: 'abort', key: body.key, source: 'abort' }))
+      expect(onError).toHaveBeenCalledWith(
+        expect.objectContaining({ code: 'internal_error', status: 500, action: 'abort', error: expect.any(Error) }),
+      )
+    })
+  })
+
   describe('routing', () => {
     it('answers 405 with Allow for a wrong method', async () => {
       const res = await app().get(at('/create'))

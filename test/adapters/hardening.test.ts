@@ -210,6 +210,7 @@ const bodyRoutes: BodyRoute[] = [
   { route: '/list-parts', needs: 'native upload', path: () => '/uploads/list-parts', body: (u) => ({ token: u.token }) },
   { route: '/complete', needs: 'native upload', path: () => '/uploads/complete', body: (u) => ({ token: u.token }) },
   { route: '/abort', needs: 'native upload', path: () => '/uploads/abort', body: (u) => ({ token: u.token }) },
+  { route: '/delete', needs: 'native upload', path: () => '/uploads/delete', body: (u) => ({ key: u.key }) },
   {
     route: '/s3/multipart',
     needs: 'nothing',

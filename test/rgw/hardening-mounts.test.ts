@@ -236,5 +236,7 @@ describeRgw('issue 9 item 1: tokens, uploadIds and keys are bound to the mount t
   it('passes on a path with a trailing slash instead of serving it as the route (SPEC §5.11)', async () => {
     const res = await call(at('/files/create/'), { user: 'alice', body: { filename: 'x.txt', contentType: 'text/plain', size: 1 } })
     expect(res.status).toBe(404)
+    expect((await call(at('/files/download/?key=a.txt'), { user: 'alice' })).status).toBe(404)
+    expect((await call(at('/files/s3/params/?filename=a.txt&type=text%2Fplain'), { user: 'alice' })).status).toBe(404)
   })
 })

@@ -182,6 +182,11 @@ describeRgw('issue 13: upload routes, rules per request and delete (RGW)', () =>
     expect((await call(at('/document/delete'), undefined, { key: doc.key })).status).toBe(403)
     expect((await call(at('/avatar/delete'), 'ann:a', { key: doc.key })).status).toBe(403)
     expect((await call(at('/document/delete'), 'ann:a', { key: '../docs/x' })).status).toBe(400)
+    // Outside the route's keyPrefix: 403 before S3 is asked, whether or not an object is there.
+    expect(await call(at('/document/delete'), 'ann:a', { key: 'avatars/nothing-here.png' })).toMatchObject({
+      status: 403,
+      body: { code: 'forbidden' },
+    })
     // authorize allows everyone signed in: still, only the uploader deletes, and only what came through here.
     expect((await call(at('/document/delete'), 'bea:a', { key: doc.key })).status).toBe(403)
     await tenantA.client.send(new PutObjectCommand({ Bucket: tenantA.bucket, Key: 'docs/site-config.json', Body: '{}' }))
