@@ -3,13 +3,13 @@
 // crypto floor (one SHA-256 + one HMAC), and `create` vs its own floor (_create-floor.mjs). Rows
 // with a function-valued rule (issue 13) sit beside the static ones. Contenders alternate within
 // each round; each is timed in CPU µs (_stats.mjs: cpuMicros).
-import { createHash, createHmac } from 'node:crypto'
+import { createHmac } from 'node:crypto'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { Hash } from '@smithy/hash-node'
 import { createPresigner } from 's3-presign-middleware'
-import { createFloor } from './_create-floor.mjs'
+import { createFloor, sha256Hex } from './_create-floor.mjs'
 import { CREATE, CREATE_ASYNC_RULE, CREATE_FLOOR, CREATE_SYNC_RULE, PARTS, PARTS_ASYNC_RULE, PARTS_SYNC_RULE } from './_names.mjs'
 import { loadQuerySigner } from './_query-signer.mjs'
 import { cpuMicros, summarize, round } from './_stats.mjs'
@@ -134,7 +134,7 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
     // The two operations a URL cannot do without, on a canonical request of the real size.
     'crypto floor (SHA-256 + HMAC)': async (n) => {
       for (let i = 0; i < n; i++) {
-        const hash = createHash('sha256').update(`PUT\n/bench/a/${i}.png\n${CANONICAL_TAIL}`).digest('hex')
+        const hash = sha256Hex(`PUT\n/bench/a/${i}.png\n${CANONICAL_TAIL}`)
         createHmac('sha256', key).update(`AWS4-HMAC-SHA256\n20261128T000000Z\n20261128/us-east-1/s3/aws4_request\n${hash}`).digest('hex')
       }
     },

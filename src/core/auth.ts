@@ -1,4 +1,5 @@
 import { PresignError, refusalFrom } from './errors'
+import { type MaybePromise, isPromiseLike } from './maybe-promise'
 import type { Action, FileInfo, Identity, Refusal } from './options'
 import type { Core } from './presigner'
 import type { UploadToken } from './token'
@@ -8,20 +9,33 @@ export function identityIdOf(identity: Identity | true): string | null {
   return identity === true ? null : String(identity.id)
 }
 
-/** Asks `authorize`: `false` is a 403; a thrown refusal keeps its 4xx status; a crash is rethrown. */
-export async function authorize<Req, Id extends Identity | true>(
+/**
+ * Asks `authorize`: `false` is a 403; a thrown refusal keeps its 4xx status; a crash is rethrown.
+ * A synchronous hook is answered synchronously (no turn of the event loop on `create`'s path).
+ */
+export function authorize<Req, Id extends Identity | true>(
   core: Core<Req, Id>,
   action: Action,
   request: Req,
   extra: { key?: string; file?: FileInfo },
-): Promise<Id> {
-  let verdict: Id | Refusal
+): MaybePromise<Id> {
+  let verdict: Id | Refusal | PromiseLike<Id | Refusal>
   try {
-    verdict = await core.config.authorize({ action, request, ...extra, ...(core.config.route ? { route: core.config.route } : {}) })
+    verdict = core.config.authorize({ action, request, ...extra, ...(core.config.route ? { route: core.config.route } : {}) })
   } catch (error) {
-    // A refusal keeps its status; a crash goes on to the host's error handler.
-    throw refusalFrom(error) ?? error
+    throw refused(error)
   }
+  return isPromiseLike(verdict)
+    ? Promise.resolve(verdict).then(judge<Id>, (error: unknown) => Promise.reject(refused(error)))
+    : judge<Id>(verdict)
+}
+
+// A refusal keeps its status; a crash goes on to the host's error handler.
+function refused(error: unknown): unknown {
+  return refusalFrom(error) ?? error
+}
+
+function judge<Id extends Identity | true>(verdict: Id | Refusal): Id {
   if (verdict === true) return verdict
   if (verdict === false || verdict === undefined || verdict === null) {
     throw new PresignError('forbidden', 'You are not allowed to do this.')

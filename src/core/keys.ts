@@ -11,11 +11,16 @@ const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u20
 // Characters AWS advises against in keys, plus those Windows refuses in file names.
 const AWKWARD_IN_NAME = /[\\{}^%`[\]"<>~#|?*:]/g
 
+const PLAIN_NAME = /^[\w()-][\w.()-]*(?: [\w.()-]+)*$/
+
 /**
  * A file name that is safe as the last segment of a key: NFC, no directories, no controls,
  * no bidi tricks, no leading dots, at most 255 UTF-8 bytes (the extension kept when cut).
  */
 export function sanitizeFilename(filename: string): string {
+  // Most names are words of ASCII letters, digits, `_-.()` between single spaces, starting with
+  // neither a dot nor a space: nothing below would change them.
+  if (filename.length <= MAX_FILENAME_BYTES && PLAIN_NAME.test(filename)) return filename
   let name = filename.normalize('NFC')
   name = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1)
   name = name.replace(/\s+/gu, ' ').replace(UNSAFE_IN_NAME, '').replace(AWKWARD_IN_NAME, '_').trim().replace(/^\.+/, '')
@@ -49,18 +54,22 @@ export const FILENAME_VARIABLE = '$' + '{filename}'
 /** Why a key is refused, or undefined when it is fine. */
 export function keyProblem(key: unknown): string | undefined {
   if (typeof key !== 'string' || key.length === 0) return 'must be a non-empty string'
-  if (!key.isWellFormed()) return 'must be valid Unicode'
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) return `must be at most ${MAX_KEY_BYTES} UTF-8 bytes`
+  // Printable ASCII (most keys) is well-formed, one byte a character, and free of controls.
+  const plain = key.length <= MAX_KEY_BYTES && PRINTABLE_ASCII.test(key)
+  if (!plain && !key.isWellFormed()) return 'must be valid Unicode'
+  if (!plain && Buffer.byteLength(key) > MAX_KEY_BYTES) return `must be at most ${MAX_KEY_BYTES} UTF-8 bytes`
   if (key.startsWith('/')) return 'must not start with "/"'
-  if (CONTROL.test(key)) return 'must not contain control characters'
-  if (key.split('/').some((segment) => segment === '..' || segment === '.')) {
-    return 'must not contain "." or ".." segments'
-  }
+  if (!plain && CONTROL.test(key)) return 'must not contain control characters'
+  if (DOT_SEGMENT.test(key)) return 'must not contain "." or ".." segments'
   // In a POST Object form S3 replaces it with the uploaded file's name, and a policy then pins
   // only what comes before it: the uploader would choose the key.
   if (key.includes(FILENAME_VARIABLE)) return `must not contain "${FILENAME_VARIABLE}"`
   return undefined
 }
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/
+/** A `.` or `..` path segment. */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/
 
 /** Throws `invalid_key` (400) unless the key follows the rules. */
 export function assertValidKey(key: unknown): asserts key is string {

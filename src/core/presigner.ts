@@ -193,7 +193,20 @@ function servicesRegistry() {
 
   // Per config, computed once: the hot path only joins it with the bucket.
   const clientKeys = new WeakMap<Config<any, any, any>, string>()
+  // The last answer: most calls ask for the same config and bucket as the one before.
+  let lastConfig: Config<any, any, any> | undefined
+  let lastBucket = ''
+  let last: BucketServices | undefined
   return function services(config: Config<any, any, any>, bucket: string): BucketServices {
+    if (config === lastConfig && bucket === lastBucket && last) return last
+    const found = lookup(config, bucket)
+    lastConfig = config
+    lastBucket = bucket
+    last = found
+    return found
+  }
+
+  function lookup(config: Config<any, any, any>, bucket: string): BucketServices {
     let clientKey = clientKeys.get(config)
     if (clientKey === undefined) {
       clientKey = [identify(config.s3), config.region ?? '', config.timeout, identify(config.uploadCredentials)].join('|')

@@ -5,6 +5,7 @@ import { PresignError } from './errors'
 import { asChecksum, asContentType, asMetadata, asObject, asSize, asString } from './input'
 import { assertValidKey, defaultKey } from './keys'
 import { MAX_SINGLE_SIZE, formatBytes, partCountFor, partSizeFor } from './limits'
+import { isPromiseLike } from './maybe-promise'
 import { objectHeaders } from './object-settings'
 import type { FileInfo, Identity } from './options'
 import type { Core } from './presigner'
@@ -25,37 +26,45 @@ function refuseOverLimit(size: number | undefined, limit: number) {
 export async function begin<Req, Id extends Identity | true>(core: Core<Req, Id>, file: FileInfo, request: Req, mount?: string) {
   const { config } = core
   const { route } = config
-  const identity = await authorize(core, 'upload', request, { file })
+  const asked = authorize(core, 'upload', request, { file })
+  const identity = isPromiseLike(asked) ? await asked : asked
   // Static rules are resolved once, at start-up: no await on the hot path for them.
   const rules = config.staticRules ?? (await rulesFor(config, { request, identity, file, route }))
   refuseOverLimit(file.size, rules.maxFileSize)
   if (!rules.typeAllowed(file.contentType)) {
     throw new PresignError('content_type_not_allowed', `Files of type ${file.contentType} are not allowed.`)
   }
-  const key = config.keyFor
-    ? await config.keyFor({ request, identity, file, ...(route ? { route } : {}) })
+  const chosen = config.keyFor
+    ? config.keyFor({ request, identity, file, ...(route ? { route } : {}) })
     : defaultKey(rules.keyPrefix, file.filename)
+  const key = isPromiseLike(chosen) ? await chosen : chosen
   assertValidKey(key)
   const identityId = identityIdOf(identity)
   const { bucket, maxFileSize, overwrite, expiresIn } = rules
   const settings = config.staticSettings ? config.staticSettings.headers : objectHeaders(rules.object, file, config.pendingTag)
+  // Assigned in the token's order, not spread: `create` runs this for every upload.
   const upload: UploadToken = {
     key,
-    ...(file.size === undefined ? {} : { size: file.size }),
     contentType: file.contentType,
     identityId,
-    tag: core.tags.seal({ scope: config.scope, bucket, key }, { identityId: identity === true ? null : identity.id, maxFileSize }),
-    expiresAt: Math.floor(Date.now() / 1000) + config.tokenExpiresIn,
+    tag: '',
+    expiresAt: 0,
     scope: config.scope,
-    ...(mount === undefined ? {} : { mount }),
     bucket,
     maxFileSize,
     overwrite,
     expiresIn,
-    ...(settings ? { settings } : {}),
   }
+  if (file.size !== undefined) upload.size = file.size
+  upload.tag = core.tags.seal({ scope: config.scope, bucket, key }, { identityId: identity === true ? null : identity.id, maxFileSize })
+  upload.expiresAt = Math.floor(Date.now() / 1000) + config.tokenExpiresIn
+  if (mount !== undefined) upload.mount = mount
+  if (settings) upload.settings = settings
   // The metadata the upload writes: the user's, the file name and our tag.
-  const metadata = { ...file.metadata, [FILENAME_METADATA]: encodeURIComponent(file.filename), [OBJECT_TAG_METADATA]: upload.tag }
+  const metadata: Record<string, string> = {}
+  for (const name in file.metadata) metadata[name] = file.metadata[name]!
+  metadata[FILENAME_METADATA] = encodeURIComponent(file.filename)
+  metadata[OBJECT_TAG_METADATA] = upload.tag
   refuseOversizedMetadata(metadata)
   return { identity, upload, metadata, services: core.at(bucket) }
 }
@@ -112,8 +121,9 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req, 
 
   const { upload: base, metadata, services } = await begin(core, file, request, mount)
   refuseOverLimit(size, Math.min(base.maxFileSize, MAX_SINGLE_SIZE))
-  const upload: UploadToken = { ...base, ...(checksum ? { checksum } : {}) }
-  const { url, headers } = await services.uploadSigner.putObject(
+  const upload = base
+  if (checksum) upload.checksum = checksum
+  const signing = services.uploadSigner.putObject(
     {
       key: upload.key,
       contentType: file.contentType,
@@ -125,6 +135,7 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req, 
     },
     upload.expiresIn,
   )
+  const { url, headers } = isPromiseLike(signing) ? await signing : signing
   return {
     strategy: 'single',
     token: core.tokens.seal(upload),

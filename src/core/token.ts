@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto'
 import { PresignError } from './errors'
+import { sha256 } from './sha256'
 
 /** What an upload token carries, as the code reads it. */
 export interface UploadToken {
@@ -227,7 +228,7 @@ function randomIv(): Buffer {
 
 /** What a tag binds: 16 bytes of SHA-256(scope, bucket, key). */
 function bindingOf(at: TagBinding): Buffer {
-  return createHash('sha256').update(at.scope).update('\n').update(at.bucket).update('\n').update(at.key).digest().subarray(0, 16)
+  return sha256(`${at.scope}\n${at.bucket}\n${at.key}`).subarray(0, 16)
 }
 
 // Plain text of a tag: the binding (16 bytes), the size limit (8 bytes, big-endian), then 0x00 +

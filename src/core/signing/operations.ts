@@ -55,14 +55,16 @@ export interface Operation {
 }
 
 const UNSIGNED_PAYLOAD = { 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' } as const
+/** Never changed by the signers: one object for every PUT. */
+const PUT_QUERY: Readonly<Record<string, string>> = Object.freeze({ 'x-id': 'PutObject', ...UNSIGNED_PAYLOAD })
 
 export function putObject(input: PutToSign): Operation {
   const headers: Record<string, string> = { 'content-type': input.contentType }
   if (input.ifNoneMatch) headers['if-none-match'] = '*'
-  for (const [name, value] of Object.entries(input.metadata)) headers[`x-amz-meta-${name}`] = value
+  for (const name in input.metadata) headers[`x-amz-meta-${name}`] = input.metadata[name]!
   if (input.checksum) headers['x-amz-checksum-sha256'] = input.checksum
   if (input.settings) Object.assign(headers, input.settings)
-  return { method: 'PUT', key: input.key, query: { 'x-id': 'PutObject', ...UNSIGNED_PAYLOAD }, headers, length: input.size }
+  return { method: 'PUT', key: input.key, query: PUT_QUERY, headers, length: input.size }
 }
 
 export function uploadPart(input: PartToSign): Operation {

@@ -1,5 +1,6 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import type { MaybePromise } from '../maybe-promise'
 import {
   type GetToSign,
   type Operation,
@@ -22,14 +23,18 @@ export interface Signed {
   headers: Record<string, string>
 }
 
+/**
+ * Each signing method answers synchronously once the bucket's endpoint and current credentials are
+ * known (`MaybePromise`): the hot paths then sign without a turn of the event loop.
+ */
 export interface Signer {
   /** A POST Object policy (browser form upload): `url` ends in `/`, `fields` go before the file. */
-  postObject(input: PostToSign, expiresIn: number, signingDate?: Date): Promise<{ url: string; fields: Record<string, string> }>
-  putObject(input: PutToSign, expiresIn: number, signingDate?: Date): Promise<Signed>
-  uploadPart(input: PartToSign, expiresIn: number, signingDate?: Date): Promise<Signed>
+  postObject(input: PostToSign, expiresIn: number, signingDate?: Date): MaybePromise<{ url: string; fields: Record<string, string> }>
+  putObject(input: PutToSign, expiresIn: number, signingDate?: Date): MaybePromise<Signed>
+  uploadPart(input: PartToSign, expiresIn: number, signingDate?: Date): MaybePromise<Signed>
   /** Many parts at once (a sign-parts batch): resolves endpoint and credentials once. */
-  uploadParts(inputs: PartToSign[], expiresIn: number, signingDate?: Date): Promise<Signed[]>
-  getObject(input: GetToSign, expiresIn: number, signingDate?: Date): Promise<string>
+  uploadParts(inputs: PartToSign[], expiresIn: number, signingDate?: Date): MaybePromise<Signed[]>
+  getObject(input: GetToSign, expiresIn: number, signingDate?: Date): MaybePromise<string>
   /** The object's URL without a signature (Uppy's `location`). */
   objectUrl(key: string): Promise<string>
 }
@@ -45,8 +50,9 @@ interface Endpoint {
 /**
  * The `Signer` on the hot path. The SDK resolves the endpoint once (virtual-hosted or
  * path-style, dotted bucket names, custom endpoints) by presigning a probe key; each URL after
- * that is built by `sigv4-query.ts`. Credentials come from the SDK's provider on every call,
- * so refreshed credentials are used as soon as the SDK has them. POST policies are built here too
+ * that is built by `sigv4-query.ts`. Credentials come from the SDK's provider, asked again whenever
+ * it could have refreshed them (`ready` below), so refreshed credentials are used as soon as the SDK
+ * has them; in between, URLs are signed without a turn of the event loop. POST policies are built here too
  * (`post-policy.ts`), with the same cached signing key; the SDK signer stays their oracle.
  */
 export function createSigner(bucket: string, client: S3Client): Signer {
@@ -79,10 +85,29 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     return endpoint
   }
 
-  /** Where the bucket is and the current credentials: after the first call, one await. */
-  async function context(): Promise<[Resolved, Credentials]> {
-    const credentials: Credentials = await client.config.credentials()
+  // The credentials the SDK last gave, and until when it would give the same ones again: its
+  // provider keeps credentials without an expiry for good, and others until 5 minutes before they
+  // expire (@smithy/core's memoizeIdentityProvider). We stop a minute earlier and ask it again.
+  let known: Credentials | undefined
+  let knownUntil = 0
+  const REFRESH_MARGIN_MS = 6 * 60_000
+
+  /** Where the bucket is and the current credentials, when both are known without asking the SDK. */
+  function ready(): [Resolved, Credentials] | undefined {
+    return resolved && known && Date.now() < knownUntil ? [resolved, known] : undefined
+  }
+
+  async function ask(): Promise<[Resolved, Credentials]> {
+    const credentials: Credentials & { expiration?: Date } = await client.config.credentials()
+    known = credentials
+    knownUntil = credentials.expiration === undefined ? Number.POSITIVE_INFINITY : credentials.expiration.getTime() - REFRESH_MARGIN_MS
     return [resolved ?? (await resolveEndpoint()), credentials]
+  }
+
+  /** Runs `then` on the endpoint and credentials: at once when known, else after asking the SDK. */
+  function withContext<T>(then: (where: Resolved, credentials: Credentials) => T): MaybePromise<T> {
+    const now = ready()
+    return now ? then(now[0], now[1]) : ask().then(([where, credentials]) => then(where, credentials))
   }
 
   /** One operation as the query signer takes it, the key's path already encoded. */
@@ -101,39 +126,45 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     }
   }
 
-  async function sign(op: Operation, expiresIn: number, date?: Date): Promise<Signed> {
-    const [where, credentials] = await context()
-    const url = presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, date ?? new Date()), credentials)
-    return { url, headers: op.headers }
+  function sign(op: Operation, expiresIn: number, date?: Date): MaybePromise<Signed> {
+    return withContext((where, credentials) => ({
+      url: presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, date ?? new Date()), credentials),
+      headers: op.headers,
+    }))
   }
 
   return {
-    async postObject(input, expiresIn, signingDate) {
-      const [where, credentials] = await context()
-      // As createPresignedPost: the clock corrected by the skew the SDK has seen.
-      const date = signingDate ?? new Date(Date.now() + client.config.systemClockOffset)
-      return signPost(input, expiresIn, date, where.post, credentials)
+    postObject(input, expiresIn, signingDate) {
+      return withContext((where, credentials) => {
+        // As createPresignedPost: the clock corrected by the skew the SDK has seen.
+        const date = signingDate ?? new Date(Date.now() + client.config.systemClockOffset)
+        return signPost(input, expiresIn, date, where.post, credentials)
+      })
     },
     putObject: (input, expiresIn, signingDate) => sign(putObject(input), expiresIn, signingDate),
     uploadPart: (input, expiresIn, signingDate) => sign(uploadPart(input), expiresIn, signingDate),
 
-    async uploadParts(inputs, expiresIn, signingDate) {
-      const [where, credentials] = await context()
-      const date = signingDate ?? new Date()
-      // The parts of a batch share their key: encode it once.
-      const path = inputs.length > 0 ? where.prefix + encodeKey(inputs[0]!.key) : ''
-      return inputs.map((input) => {
-        const op = uploadPart(input)
-        const url = presign(
-          requestOf(where, op.key === inputs[0]!.key ? path : where.prefix + encodeKey(op.key), op, expiresIn, date),
-          credentials,
-        )
-        return { url, headers: op.headers }
+    uploadParts(inputs, expiresIn, signingDate) {
+      return withContext((where, credentials) => {
+        const date = signingDate ?? new Date()
+        // The parts of a batch share their key: encode it once.
+        const path = inputs.length > 0 ? where.prefix + encodeKey(inputs[0]!.key) : ''
+        return inputs.map((input) => {
+          const op = uploadPart(input)
+          const url = presign(
+            requestOf(where, op.key === inputs[0]!.key ? path : where.prefix + encodeKey(op.key), op, expiresIn, date),
+            credentials,
+          )
+          return { url, headers: op.headers }
+        })
       })
     },
 
-    async getObject(input, expiresIn, signingDate) {
-      return (await sign(getObject(input), expiresIn, signingDate)).url
+    getObject(input, expiresIn, signingDate) {
+      const op = getObject(input)
+      return withContext((where, credentials) =>
+        presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, signingDate ?? new Date()), credentials),
+      )
     },
 
     async objectUrl(key) {

@@ -1,4 +1,5 @@
-import { createHash, createHmac } from 'node:crypto'
+import { createHmac } from 'node:crypto'
+import { sha256Hex } from '../sha256'
 
 /**
  * The hot path: SigV4 query signing (presigned URLs) for S3 without the SDK's middleware stack.
@@ -34,18 +35,21 @@ export interface QueryToSign {
   date: Date
 }
 
+const UNRESERVED = /^[\w.~-]*$/
+
 /** RFC 3986 escaping exactly as the SDK's `escapeUri`. */
 function escapeUri(value: string): string {
+  if (UNRESERVED.test(value)) return value
   const encoded = encodeURIComponent(value)
   return /[!'()*]/.test(encoded) ? encoded.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`) : encoded
 }
 
+const SAFE_KEY = /^[\w.~/-]*$/
+
 /** An object key as a path, as the SDK encodes greedy labels: each segment escaped, `/` kept. */
 export function encodeKey(key: string): string {
-  return key
-    .split('/')
-    .map((segment) => (/^[\w.~-]*$/.test(segment) ? segment : escapeUri(segment)))
-    .join('/')
+  if (SAFE_KEY.test(key)) return key
+  return key.split('/').map(escapeUri).join('/')
 }
 
 /**
@@ -166,7 +170,11 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
     return shape
   }
 
-  // The escaped X-Amz-Credential of the last access key and scope: most URLs share it.
+  // The last credential scope, and the escaped X-Amz-Credential of the last access key and scope: most URLs share them.
+  let lastDay = ''
+  let lastRegion = ''
+  let lastService = ''
+  let lastScope = ''
   let lastCredential = ''
   let lastCredentialScope = ''
   let lastEscapedCredential = ''
@@ -175,7 +183,13 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
     const service = req.service ?? 's3'
     const datetime = amzDate(req.date)
     const day = datetime.slice(0, 8)
-    const scope = `${day}/${req.region}/${service}/aws4_request`
+    if (day !== lastDay || req.region !== lastRegion || service !== lastService) {
+      lastDay = day
+      lastRegion = req.region
+      lastService = service
+      lastScope = `${day}/${req.region}/${service}/aws4_request`
+    }
+    const scope = lastScope
     const withLength = req.length !== undefined && !('content-length' in req.headers)
     const shape = shapeOf(req.query, req.headers, credentials.sessionToken !== undefined, withLength)
 
@@ -217,7 +231,7 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
     // `after` starts with `&` unless the signature goes first.
     const canonicalQuery = before + after
     const canonicalRequest = `${req.method}\n${req.path}\n${canonicalQuery}\n${canonicalHeaders}\n${shape.signedHeaders}\nUNSIGNED-PAYLOAD`
-    const stringToSign = `AWS4-HMAC-SHA256\n${datetime}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`
+    const stringToSign = `AWS4-HMAC-SHA256\n${datetime}\n${scope}\n${sha256Hex(canonicalRequest)}`
     const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, req.region, service))
       .update(stringToSign)
       .digest('hex')
