@@ -1,14 +1,14 @@
 import type { CreateResponse } from '../wire'
 import { authorize, identityIdOf } from './auth'
-import { rulesFor } from './config'
+import { type Rules, rulesFor } from './config'
 import { PresignError } from './errors'
 import { asChecksum, asContentType, asMetadata, asObject, asSize, asString } from './input'
 import { assertValidKey, defaultKey } from './keys'
 import { MAX_SINGLE_SIZE, formatBytes, partCountFor, partSizeFor } from './limits'
-import { isPromiseLike } from './maybe-promise'
+import { type MaybePromise, isPromiseLike } from './maybe-promise'
 import { objectHeaders } from './object-settings'
 import type { FileInfo, Identity } from './options'
-import type { Core } from './presigner'
+import type { BucketServices, Core } from './presigner'
 import { FILENAME_METADATA, OBJECT_TAG_METADATA, type UploadToken } from './token'
 
 /** Starting an upload: the policy every new upload passes, then single PUT, multipart or POST policy. */
@@ -19,36 +19,67 @@ function refuseOverLimit(size: number | undefined, limit: number) {
   }
 }
 
+/** What `begin` gives a strategy. */
+export interface Begun<Id> {
+  identity: Id
+  upload: UploadToken
+  /** the user metadata the upload writes: the user's, the file name and our tag */
+  metadata: Record<string, string>
+  services: BucketServices
+}
+
+/** `then(value)` now when the value is there, after it when it is a promise. */
+function after<T, U>(value: MaybePromise<T>, then: (value: T) => MaybePromise<U>): MaybePromise<U> {
+  return isPromiseLike(value) ? value.then(then) : then(value)
+}
+
 /**
  * What every new upload starts with: an authorized caller, a file within the rules, a valid key,
- * and the token it will carry (strategies add their fields).
+ * and the token it will carry (strategies add their fields). Synchronous when the hooks and
+ * rules are: `create` then waits for nothing but S3 answers it never needs.
  */
-export async function begin<Req, Id extends Identity | true>(core: Core<Req, Id>, file: FileInfo, request: Req, mount?: string) {
+export function begin<Req, Id extends Identity | true>(
+  core: Core<Req, Id>,
+  file: FileInfo,
+  request: Req,
+  mount?: string,
+): MaybePromise<Begun<Id>> {
   const { config } = core
   const { route } = config
-  const asked = authorize(core, 'upload', request, { file })
-  const identity = isPromiseLike(asked) ? await asked : asked
-  // Static rules are resolved once, at start-up: no await on the hot path for them.
-  const rules = config.staticRules ?? (await rulesFor(config, { request, identity, file, route }))
-  refuseOverLimit(file.size, rules.maxFileSize)
-  if (!rules.typeAllowed(file.contentType)) {
-    throw new PresignError('content_type_not_allowed', `Files of type ${file.contentType} are not allowed.`)
-  }
-  const chosen = config.keyFor
-    ? config.keyFor({ request, identity, file, ...(route ? { route } : {}) })
-    : defaultKey(rules.keyPrefix, file.filename)
-  const key = isPromiseLike(chosen) ? await chosen : chosen
+  return after(authorize(core, 'upload', request, { file }), (identity) =>
+    // Static rules are resolved once, at start-up.
+    after(config.staticRules ?? rulesFor(config, { request, identity, file, route }), (rules) => {
+      refuseOverLimit(file.size, rules.maxFileSize)
+      if (!rules.typeAllowed(file.contentType)) {
+        throw new PresignError('content_type_not_allowed', `Files of type ${file.contentType} are not allowed.`)
+      }
+      const key = config.keyFor
+        ? config.keyFor({ request, identity, file, ...(route ? { route } : {}) })
+        : defaultKey(rules.keyPrefix, file.filename)
+      return after(key, (key) => sealUpload(core, file, identity, rules, key, mount))
+    }),
+  )
+}
+
+function sealUpload<Req, Id extends Identity | true>(
+  core: Core<Req, Id>,
+  file: FileInfo,
+  identity: Id,
+  rules: Rules,
+  key: string,
+  mount: string | undefined,
+): Begun<Id> {
+  const { config } = core
   assertValidKey(key)
-  const identityId = identityIdOf(identity)
   const { bucket, maxFileSize, overwrite, expiresIn } = rules
   const settings = config.staticSettings ? config.staticSettings.headers : objectHeaders(rules.object, file, config.pendingTag)
   // Assigned in the token's order, not spread: `create` runs this for every upload.
   const upload: UploadToken = {
     key,
     contentType: file.contentType,
-    identityId,
-    tag: '',
-    expiresAt: 0,
+    identityId: identityIdOf(identity),
+    tag: core.tags.seal({ scope: config.scope, bucket, key }, { identityId: identity === true ? null : identity.id, maxFileSize }),
+    expiresAt: Math.floor(Date.now() / 1000) + config.tokenExpiresIn,
     scope: config.scope,
     bucket,
     maxFileSize,
@@ -56,11 +87,8 @@ export async function begin<Req, Id extends Identity | true>(core: Core<Req, Id>
     expiresIn,
   }
   if (file.size !== undefined) upload.size = file.size
-  upload.tag = core.tags.seal({ scope: config.scope, bucket, key }, { identityId: identity === true ? null : identity.id, maxFileSize })
-  upload.expiresAt = Math.floor(Date.now() / 1000) + config.tokenExpiresIn
   if (mount !== undefined) upload.mount = mount
   if (settings) upload.settings = settings
-  // The metadata the upload writes: the user's, the file name and our tag.
   const metadata: Record<string, string> = {}
   for (const name in file.metadata) metadata[name] = file.metadata[name]!
   metadata[FILENAME_METADATA] = encodeURIComponent(file.filename)
@@ -119,9 +147,9 @@ export async function create<Req>(core: Core<Req>, body: unknown, request: Req, 
     }
   }
 
-  const { upload: base, metadata, services } = await begin(core, file, request, mount)
-  refuseOverLimit(size, Math.min(base.maxFileSize, MAX_SINGLE_SIZE))
-  const upload = base
+  const begun = begin(core, file, request, mount)
+  const { upload, metadata, services } = isPromiseLike(begun) ? await begun : begun
+  refuseOverLimit(size, Math.min(upload.maxFileSize, MAX_SINGLE_SIZE))
   if (checksum) upload.checksum = checksum
   const signing = services.uploadSigner.putObject(
     {

@@ -221,61 +221,85 @@ function randomIv(): Buffer {
     randomFillSync(pool)
     poolOffset = 0
   }
-  const iv = Buffer.from(pool.subarray(poolOffset, poolOffset + 12))
+  // A view, not a copy: the cipher copies its IV, and `seal` is done with it before the pool refills.
+  const iv = pool.subarray(poolOffset, poolOffset + 12)
   poolOffset += 12
   return iv
 }
 
-/** What a tag binds: 16 bytes of SHA-256(scope, bucket, key). */
-function bindingOf(at: TagBinding): Buffer {
-  return sha256(`${at.scope}\n${at.bucket}\n${at.key}`).subarray(0, 16)
+/** What a tag is bound to: the scope, bucket and key (none holds a newline; a key holds no control). */
+function bindingText(at: TagBinding): string {
+  return `${at.scope}\n${at.bucket}\n${at.key}`
 }
 
-// Plain text of a tag: the binding (16 bytes), the size limit (8 bytes, big-endian), then 0x00 +
-// the identity id (UTF-8), 0x02 + a numeric id (its decimal digits), or 0x01 for an anonymous uploader.
+// Plain text of a tag: the size limit (8 bytes, big-endian), then 0x00 + the identity id (UTF-8),
+// 0x02 + a numeric id (its decimal digits), or 0x01 for an anonymous uploader. Version 3 binds the
+// tag by authenticating `bindingText` as AES-GCM's associated data; version 2 (package 0.1 to 0.3)
+// put 16 bytes of SHA-256(bindingText) before the size limit, and its tags still open.
 const ANONYMOUS = 0x01
 const NAMED = 0x00
 const NUMBERED = 0x02
-const HEAD = 16 + 8
+const V2_BINDING = 16
+
+function contentOf(plain: Buffer, at: number): TagContent | undefined {
+  if (plain.length < at + 9) return undefined
+  const maxFileSize = Number(plain.readBigUInt64BE(at))
+  const kind = plain[at + 8]
+  const id = plain.subarray(at + 9)
+  if (kind === ANONYMOUS && id.length === 0) return { identityId: null, maxFileSize }
+  if (kind === NAMED && id.length > 0) return { identityId: id.toString('utf8'), maxFileSize }
+  if (kind === NUMBERED && id.length > 0) return { identityId: Number(id.toString('utf8')), maxFileSize }
+  return undefined
+}
+
+/** AES-256-GCM decryption, or undefined when the tag was not sealed with this key and associated data. */
+function decrypt(key: Buffer, raw: Buffer, aad: Buffer | undefined): Buffer | undefined {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12))
+    if (aad) decipher.setAAD(aad)
+    decipher.setAuthTag(raw.subarray(raw.length - 16))
+    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()])
+  } catch {
+    return undefined
+  }
+}
 
 export function createObjectTagger(secrets: readonly string[]): ObjectTagger {
-  const keys = secrets.map((secret) => createHmac('sha256', secret).update('s3-presign-middleware/object-tag/v2').digest())
+  const derive = (secret: string, version: string) =>
+    createHmac('sha256', secret).update(`s3-presign-middleware/object-tag/${version}`).digest()
+  const keys = secrets.map((secret) => derive(secret, 'v3'))
+  const v2Keys = secrets.map((secret) => derive(secret, 'v2'))
   return {
     seal(at, { identityId, maxFileSize }) {
       const iv = randomIv()
       const cipher = createCipheriv('aes-256-gcm', keys[0]!, iv)
-      // One plain-text buffer, written in place: binding, size limit, identity.
+      cipher.setAAD(Buffer.from(bindingText(at)))
+      // One plain-text buffer, written in place: size limit, identity.
       const id = identityId === null ? '' : String(identityId)
-      const plain = Buffer.allocUnsafe(HEAD + 1 + Buffer.byteLength(id))
-      bindingOf(at).copy(plain, 0)
+      const plain = Buffer.allocUnsafe(9 + Buffer.byteLength(id))
       // maxFileSize ≤ MAX_OBJECT_SIZE < 2^48: two zero bytes, then 6 bytes (no BigInt).
-      plain.writeUInt16BE(0, 16)
-      plain.writeUIntBE(maxFileSize, 18, 6)
-      plain[HEAD] = identityId === null ? ANONYMOUS : typeof identityId === 'number' ? NUMBERED : NAMED
-      if (id) plain.write(id, HEAD + 1, 'utf8')
+      plain.writeUInt16BE(0, 0)
+      plain.writeUIntBE(maxFileSize, 2, 6)
+      plain[8] = identityId === null ? ANONYMOUS : typeof identityId === 'number' ? NUMBERED : NAMED
+      if (id) plain.write(id, 9, 'utf8')
       return Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]).toString('base64url')
     },
     open(tag, at) {
       if (typeof tag !== 'string' || tag.length > 2048) return undefined
       const raw = Buffer.from(tag, 'base64url')
-      if (raw.length < 12 + HEAD + 1 + 16) return undefined
-      for (const secretKey of keys) {
-        let plain: Buffer
-        try {
-          const decipher = createDecipheriv('aes-256-gcm', secretKey, raw.subarray(0, 12))
-          decipher.setAuthTag(raw.subarray(raw.length - 16))
-          plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()])
-        } catch {
-          continue // not sealed with this key
-        }
-        // Ours, but for another bucket or key (a copy) or other rules (another mount): not this object's.
-        if (!timingSafeEqual(plain.subarray(0, 16), bindingOf(at))) return undefined
-        const maxFileSize = Number(plain.readBigUInt64BE(16))
-        if (plain[HEAD] === ANONYMOUS && plain.length === HEAD + 1) return { identityId: null, maxFileSize }
-        if (plain[HEAD] === NAMED && plain.length > HEAD + 1) return { identityId: plain.subarray(HEAD + 1).toString('utf8'), maxFileSize }
-        if (plain[HEAD] === NUMBERED && plain.length > HEAD + 1)
-          return { identityId: Number(plain.subarray(HEAD + 1).toString('utf8')), maxFileSize }
-        return undefined
+      if (raw.length < 12 + 9 + 16) return undefined
+      const binding = Buffer.from(bindingText(at))
+      for (const key of keys) {
+        const plain = decrypt(key, raw, binding)
+        if (plain) return contentOf(plain, 0)
+      }
+      // A version 2 tag: ours, but for another bucket or key (a copy) or other rules (another mount) unless its binding is this one.
+      for (const key of v2Keys) {
+        const plain = decrypt(key, raw, undefined)
+        if (!plain) continue
+        if (plain.length < V2_BINDING || !timingSafeEqual(plain.subarray(0, V2_BINDING), sha256(bindingText(at)).subarray(0, V2_BINDING)))
+          return undefined
+        return contentOf(plain, V2_BINDING)
       }
       return undefined
     },

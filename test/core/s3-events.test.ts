@@ -56,6 +56,34 @@ describe('object tags', () => {
     expect(tagger.open(tag, { ...at, scope: 'scope-2' })).toBeUndefined()
   })
 
+  // Sealed by version 2 of the tag (packages before the binding moved into AES-GCM's associated
+  // data): objects uploaded then, still pending, must still complete from their S3 events.
+  const V2_TAGS = [
+    ['BWgFmBkbyaRHQh0nOkfHTULMOd-j0I09jhLl__9mj-JxBVzGIStHPBZWuz207oJOakbJ5wa9L2C4IQ', alice],
+    ['GzMI97bCFgr6ga_YPLmUjifhsJQJnH0jUiOXCaULKNH8SEDEYP3pScB5TaGmEYcJVA5mt8TWig', { identityId: 42, maxFileSize: 5 * 1024 ** 3 }],
+    ['UEhRGGwa_c1Azx0eCI6k79fJ9W86av8BSTY8f-npBdsl1uMR09-ZMTwnG-8lPw7tjKKq_T8', { identityId: null, maxFileSize: 5 }],
+  ] as const
+
+  it.each(V2_TAGS)('opens the version 2 tag %s, bound as before', (tag, content) => {
+    expect(tagger.open(tag, at)).toEqual(content)
+    expect(tagger.open(tag, { ...at, key: 'a/copy.png' })).toBeUndefined()
+    expect(tagger.open(tag, { ...at, bucket: 'other' })).toBeUndefined()
+    expect(tagger.open(tag, { ...at, scope: 'scope-2' })).toBeUndefined()
+    expect(createObjectTagger(['other-secret-0123456789']).open(tag, at)).toBeUndefined()
+  })
+
+  it('seals version 3: the binding is authenticated, not carried (16 bytes shorter than version 2)', () => {
+    const tag = tagger.seal(at, alice)
+    expect(Buffer.from(tag, 'base64url').length).toBe(Buffer.from(V2_TAGS[0][0], 'base64url').length - 16)
+    // Every bit of a version 3 tag counts: flipping any one is refused.
+    const raw = Buffer.from(tag, 'base64url')
+    for (let bit = 0; bit < raw.length * 8; bit += 7) {
+      const flipped = Buffer.from(raw)
+      flipped[bit >> 3]! ^= 1 << (bit & 7)
+      expect(tagger.open(flipped.toString('base64url'), at)).toBeUndefined()
+    }
+  })
+
   it('refuses a tag sealed with another secret, accepts a rotated one', () => {
     const old = createObjectTagger(['old-secret-0123456789'])
     expect(tagger.open(old.seal(at, alice), at)).toBeUndefined()

@@ -99,6 +99,6 @@ export function signedHeaders(op: Operation): Record<string, string> {
 /** POST Object form fields that the policy pins as exact matches (the key is added by the signer). */
 export function postFields(input: PostToSign): Record<string, string> {
   const fields: Record<string, string> = { 'Content-Type': input.contentType }
-  for (const [name, value] of Object.entries(input.metadata)) fields[`x-amz-meta-${name}`] = value
+  for (const name in input.metadata) fields[`x-amz-meta-${name}`] = input.metadata[name]!
   return input.settings ? Object.assign(fields, postFieldsOf(input.settings)) : fields
 }

@@ -39,17 +39,31 @@ function iso8601(date: Date): string {
  * A date as the SDK writes it, remembered for its second: most policies of a busy second share
  * their signing date and their expiry (formatting costs as much as the HMAC).
  */
-function secondCache() {
+function secondCache(format: (iso: string) => string = (iso) => iso) {
   let second = Number.NaN
   let text = ''
   return (time: number): string => {
     // Date keeps whole milliseconds, truncated toward zero: the same second as the text.
     const s = Math.floor(Math.trunc(time) / 1000)
     if (s !== second) {
-      text = iso8601(new Date(time))
+      text = format(iso8601(new Date(time)))
       second = s
     }
     return text
+  }
+}
+
+/** A field name as JSON, remembered: a policy's names are few and repeat (`x-amz-meta-…`, `Content-Type`). */
+function quotedNames() {
+  const quoted = new Map<string, string>()
+  return (name: string): string => {
+    let json = quoted.get(name)
+    if (json === undefined) {
+      json = JSON.stringify(name)
+      if (quoted.size >= 256) quoted.clear()
+      quoted.set(name, json)
+    }
+    return json
   }
 }
 
@@ -58,8 +72,14 @@ function secondCache() {
  * signer's query signer uses, so both derive each day's key once.
  */
 export function createPostSigner(signingKey: SigningKeys = createSigningKeys()) {
-  const signingDate = secondCache()
+  // `20261128T120000Z`, the SigV4 date of the form.
+  const signingDate = secondCache((iso) => iso.replace(/[-:]/g, ''))
   const expiryDate = secondCache()
+  const quote = quotedNames()
+  // The X-Amz-Credential of the last access key and scope: most policies share it.
+  let lastAccessKey = ''
+  let lastScope = ''
+  let lastCredential = ''
 
   return function signPost(
     input: PostToSign,
@@ -69,15 +89,21 @@ export function createPostSigner(signingKey: SigningKeys = createSigningKeys()) 
     credentials: Credentials,
   ): SignedPost {
     const now = date === undefined ? Date.now() : date.getTime()
-    const datetime = signingDate(now).replace(/[-:]/g, '')
+    const datetime = signingDate(now)
     const day = datetime.slice(0, 8)
+    const scope = `${day}/${target.region}`
+    if (credentials.accessKeyId !== lastAccessKey || scope !== lastScope) {
+      lastAccessKey = credentials.accessKeyId
+      lastScope = scope
+      lastCredential = `${credentials.accessKeyId}/${scope}/s3/aws4_request`
+    }
 
     // In createPresignedPost's order: the exact-match fields, the bucket, then the SigV4 fields.
     // Each becomes an exact-match condition, after the length range and before the key.
     const fields = postFields(input)
     fields.bucket = target.bucket
     fields['X-Amz-Algorithm'] = 'AWS4-HMAC-SHA256'
-    fields['X-Amz-Credential'] = `${credentials.accessKeyId}/${day}/${target.region}/s3/aws4_request`
+    fields['X-Amz-Credential'] = lastCredential
     fields['X-Amz-Date'] = datetime
     // As the SDK: an empty session token is no token.
     if (credentials.sessionToken) fields['X-Amz-Security-Token'] = credentials.sessionToken
@@ -85,7 +111,7 @@ export function createPostSigner(signingKey: SigningKeys = createSigningKeys()) 
     // The document as JSON.stringify would write `{ expiration, conditions }`, written directly
     // (no array of one-key objects to build): the length range, each field, then the key.
     let document = `{"expiration":"${expiryDate(now + expiresIn * 1000)}","conditions":[["content-length-range",0,${input.maxSize}]`
-    for (const name in fields) document += `,{${JSON.stringify(name)}:${JSON.stringify(fields[name])}}`
+    for (const name in fields) document += `,{${quote(name)}:${JSON.stringify(fields[name])}}`
     // S3 replaces `${filename}` in the key with the uploaded file's name: the SDK then pins only
     // the part before it. Kept for identity with the oracle; keys.ts decides which keys exist.
     const variable = input.key.endsWith(FILENAME_VARIABLE) ? input.key.length - FILENAME_VARIABLE.length : -1

@@ -136,8 +136,9 @@ export function createSigner(bucket: string, client: S3Client): Signer {
   return {
     postObject(input, expiresIn, signingDate) {
       return withContext((where, credentials) => {
-        // As createPresignedPost: the clock corrected by the skew the SDK has seen.
-        const date = signingDate ?? new Date(Date.now() + client.config.systemClockOffset)
+        // As createPresignedPost: the clock corrected by the skew the SDK has seen (none: now).
+        const offset = client.config.systemClockOffset
+        const date = signingDate ?? (offset ? new Date(Date.now() + offset) : undefined)
         return signPost(input, expiresIn, date, where.post, credentials)
       })
     },
