@@ -28,15 +28,10 @@ export interface Begun<Id> {
   services: BucketServices
 }
 
-/** `then(value)` now when the value is there, after it when it is a promise. */
-function after<T, U>(value: MaybePromise<T>, then: (value: T) => MaybePromise<U>): MaybePromise<U> {
-  return isPromiseLike(value) ? value.then(then) : then(value)
-}
-
 /**
  * What every new upload starts with: an authorized caller, a file within the rules, a valid key,
  * and the token it will carry (strategies add their fields). Synchronous when the hooks and
- * rules are: `create` then waits for nothing but S3 answers it never needs.
+ * rules are: each step goes on at once with a value, or when a promise settles.
  */
 export function begin<Req, Id extends Identity | true>(
   core: Core<Req, Id>,
@@ -44,21 +39,46 @@ export function begin<Req, Id extends Identity | true>(
   request: Req,
   mount?: string,
 ): MaybePromise<Begun<Id>> {
+  const identity = authorize(core, 'upload', request, { file })
+  return isPromiseLike(identity)
+    ? identity.then((identity) => withIdentity(core, file, request, mount, identity))
+    : withIdentity(core, file, request, mount, identity)
+}
+
+function withIdentity<Req, Id extends Identity | true>(
+  core: Core<Req, Id>,
+  file: FileInfo,
+  request: Req,
+  mount: string | undefined,
+  identity: Id,
+): MaybePromise<Begun<Id>> {
+  const { config } = core
+  // Static rules are resolved once, at start-up.
+  if (config.staticRules) return withRules(core, file, request, mount, identity, config.staticRules)
+  return rulesFor(config, { request, identity, file, route: config.route }).then((rules) =>
+    withRules(core, file, request, mount, identity, rules),
+  )
+}
+
+function withRules<Req, Id extends Identity | true>(
+  core: Core<Req, Id>,
+  file: FileInfo,
+  request: Req,
+  mount: string | undefined,
+  identity: Id,
+  rules: Rules,
+): MaybePromise<Begun<Id>> {
   const { config } = core
   const { route } = config
-  return after(authorize(core, 'upload', request, { file }), (identity) =>
-    // Static rules are resolved once, at start-up.
-    after(config.staticRules ?? rulesFor(config, { request, identity, file, route }), (rules) => {
-      refuseOverLimit(file.size, rules.maxFileSize)
-      if (!rules.typeAllowed(file.contentType)) {
-        throw new PresignError('content_type_not_allowed', `Files of type ${file.contentType} are not allowed.`)
-      }
-      const key = config.keyFor
-        ? config.keyFor({ request, identity, file, ...(route ? { route } : {}) })
-        : defaultKey(rules.keyPrefix, file.filename)
-      return after(key, (key) => sealUpload(core, file, identity, rules, key, mount))
-    }),
-  )
+  refuseOverLimit(file.size, rules.maxFileSize)
+  if (!rules.typeAllowed(file.contentType)) {
+    throw new PresignError('content_type_not_allowed', `Files of type ${file.contentType} are not allowed.`)
+  }
+  if (!config.keyFor) return sealUpload(core, file, identity, rules, defaultKey(rules.keyPrefix, file.filename), mount)
+  const key = config.keyFor({ request, identity, file, ...(route ? { route } : {}) })
+  return isPromiseLike(key)
+    ? Promise.resolve(key).then((key) => sealUpload(core, file, identity, rules, key, mount))
+    : sealUpload(core, file, identity, rules, key, mount)
 }
 
 function sealUpload<Req, Id extends Identity | true>(

@@ -92,22 +92,21 @@ export function createSigner(bucket: string, client: S3Client): Signer {
   let knownUntil = 0
   const REFRESH_MARGIN_MS = 6 * 60_000
 
-  /** Where the bucket is and the current credentials, when both are known without asking the SDK. */
-  function ready(): [Resolved, Credentials] | undefined {
-    return resolved && known && Date.now() < knownUntil ? [resolved, known] : undefined
+  /** Whether the bucket's endpoint and the current credentials are known without asking the SDK. */
+  function ready(): boolean {
+    return resolved !== undefined && known !== undefined && Date.now() < knownUntil
   }
 
-  async function ask(): Promise<[Resolved, Credentials]> {
+  async function ask(): Promise<void> {
     const credentials: Credentials & { expiration?: Date } = await client.config.credentials()
+    if (!resolved) await resolveEndpoint()
     known = credentials
     knownUntil = credentials.expiration === undefined ? Number.POSITIVE_INFINITY : credentials.expiration.getTime() - REFRESH_MARGIN_MS
-    return [resolved ?? (await resolveEndpoint()), credentials]
   }
 
   /** Runs `then` on the endpoint and credentials: at once when known, else after asking the SDK. */
   function withContext<T>(then: (where: Resolved, credentials: Credentials) => T): MaybePromise<T> {
-    const now = ready()
-    return now ? then(now[0], now[1]) : ask().then(([where, credentials]) => then(where, credentials))
+    return ready() ? then(resolved!, known!) : ask().then(() => then(resolved!, known!))
   }
 
   /** One operation as the query signer takes it, the key's path already encoded. */
@@ -126,11 +125,14 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     }
   }
 
+  function signNow(op: Operation, expiresIn: number, date: Date | undefined): Signed {
+    const where = resolved!
+    const url = presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, date ?? new Date()), known!)
+    return { url, headers: op.headers }
+  }
+
   function sign(op: Operation, expiresIn: number, date?: Date): MaybePromise<Signed> {
-    return withContext((where, credentials) => ({
-      url: presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, date ?? new Date()), credentials),
-      headers: op.headers,
-    }))
+    return ready() ? signNow(op, expiresIn, date) : ask().then(() => signNow(op, expiresIn, date))
   }
 
   return {
