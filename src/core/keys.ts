@@ -19,8 +19,12 @@ const PLAIN_NAME = /^[\w()-][\w.()-]*(?: [\w.()-]+)*$/
  */
 export function sanitizeFilename(filename: string): string {
   // Most names are words of ASCII letters, digits, `_-.()` between single spaces, starting with
-  // neither a dot nor a space: nothing below would change them.
-  if (filename.length <= MAX_FILENAME_BYTES && PLAIN_NAME.test(filename)) return filename
+  // neither a dot nor a space: `sanitizeAnyFilename` leaves them as they are (test/core/core.test.ts).
+  return filename.length <= MAX_FILENAME_BYTES && PLAIN_NAME.test(filename) ? filename : sanitizeAnyFilename(filename)
+}
+
+/** `sanitizeFilename` without its shortcut for plain names. */
+export function sanitizeAnyFilename(filename: string): string {
   let name = filename.normalize('NFC')
   name = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1)
   name = name.replace(/\s+/gu, ' ').replace(UNSAFE_IN_NAME, '').replace(AWKWARD_IN_NAME, '_').trim().replace(/^\.+/, '')
@@ -60,7 +64,8 @@ export function keyProblem(key: unknown): string | undefined {
   if (!plain && Buffer.byteLength(key) > MAX_KEY_BYTES) return `must be at most ${MAX_KEY_BYTES} UTF-8 bytes`
   if (key.startsWith('/')) return 'must not start with "/"'
   if (!plain && CONTROL.test(key)) return 'must not contain control characters'
-  if (DOT_SEGMENT.test(key)) return 'must not contain "." or ".." segments'
+  // A `.` or `..` segment starts the key or follows a `/`.
+  if ((key.startsWith('.') || key.includes('/.')) && DOT_SEGMENT.test(key)) return 'must not contain "." or ".." segments'
   // In a POST Object form S3 replaces it with the uploaded file's name, and a policy then pins
   // only what comes before it: the uploader would choose the key.
   if (key.includes(FILENAME_VARIABLE)) return `must not contain "${FILENAME_VARIABLE}"`

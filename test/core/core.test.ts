@@ -1,7 +1,8 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createPresigner } from '../../src/core/presigner'
 import { isPresignError, PresignError } from '../../src/core/errors'
-import { assertValidKey, contentTypeMatcher, defaultKey, keyProblem, sanitizeFilename } from '../../src/core/keys'
+import { assertValidKey, contentTypeMatcher, defaultKey, keyProblem, sanitizeAnyFilename, sanitizeFilename } from '../../src/core/keys'
 import { createTokenSealer, type UploadToken } from '../../src/core/token'
 import type { PresignOptions } from '../../src/core/options'
 
@@ -24,6 +25,46 @@ describe('upload tokens', () => {
 
   it('open returns what seal sealed', () => {
     expect(sealer.open(sealer.seal(claims), 1_000)).toEqual(claims)
+  })
+
+  // seal writes the claims' JSON itself (token.ts claimsJson): every claim, and strings of every
+  // kind (quotes, backslashes, controls, lone surrogates, astral characters), come back as sealed.
+  it('opens every token it seals back to its claims, whatever their strings', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 40 })
+    const whole = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
+    const token: fc.Arbitrary<UploadToken> = fc.record(
+      {
+        key: text,
+        uploadId: text,
+        size: whole,
+        contentType: text,
+        identityId: fc.option(text, { nil: null }),
+        tag: text,
+        expiresAt: fc.integer({ min: 2_000, max: 2 ** 40 }),
+        partSize: fc.integer({ min: 1, max: 2 ** 40 }),
+        checksum: text,
+        scope: text,
+        mount: text,
+        bucket: text,
+        maxFileSize: whole,
+        overwrite: fc.boolean(),
+        expiresIn: fc.integer({ min: 1, max: 604_800 }),
+        settings: fc.dictionary(text, text, { maxKeys: 4 }),
+      },
+      {
+        requiredKeys: ['key', 'contentType', 'identityId', 'tag', 'expiresAt', 'scope', 'bucket', 'maxFileSize', 'overwrite', 'expiresIn'],
+      },
+    )
+    fc.assert(
+      fc.property(token, (claims) => {
+        const sealed = sealer.seal(claims)
+        expect(sealer.open(sealed, 1_000)).toEqual(claims)
+        // The payload is JSON as JSON.stringify writes it: no other text for the same claims.
+        const json = Buffer.from(sealed.split('.')[1]!, 'base64url').toString('utf8')
+        expect(JSON.stringify(JSON.parse(json))).toBe(json)
+      }),
+      { numRuns: 500 },
+    )
   })
 
   it('refuses a token with any one character changed', () => {
@@ -100,6 +141,19 @@ describe('file names and keys', () => {
     expect(sanitizeFilename(input)).toBe(expected)
   })
 
+  // sanitizeFilename returns plain names (ASCII words between single spaces) as they are: the
+  // whole sanitizing would too.
+  it('takes its shortcut only for names the whole sanitizing leaves as they are', () => {
+    const plainish = fc.string({ unit: fc.constantFrom(...'aZ09_-.() ./\\\t:?*é'.split('')), maxLength: 300 })
+    fc.assert(
+      fc.property(fc.oneof(plainish, fc.string({ unit: 'binary', maxLength: 300 })), (name) => {
+        fc.pre(name.isWellFormed())
+        expect(sanitizeFilename(name)).toBe(sanitizeAnyFilename(name))
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
   it('cuts long names to 255 UTF-8 bytes, keeping the extension and whole characters', () => {
     const name = sanitizeFilename(`${'é'.repeat(300)}.jpeg`)
     expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255)
@@ -128,6 +182,33 @@ describe('file names and keys', () => {
 
   it.each(['a', 'a/b/c.png', 'a..b/c', 'spaces are fine.txt', 'x'.repeat(1024), 'ünïcödé/ok'])('accepts the key %j', (key) => {
     expect(keyProblem(key)).toBeUndefined()
+  })
+
+  // keyProblem takes shortcuts for printable ASCII and for keys without a `.` segment: it must
+  // judge every key as the plain reading of its rules does.
+  it('judges every key as the rules read plainly', () => {
+    const rules = (key: string): string | undefined => {
+      if (key.length === 0) return 'must be a non-empty string'
+      if (!key.isWellFormed()) return 'must be valid Unicode'
+      if (Buffer.byteLength(key) > 1024) return 'must be at most 1024 UTF-8 bytes'
+      if (key.startsWith('/')) return 'must not start with "/"'
+      if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) return 'must not contain control characters'
+      if (key.split('/').some((segment) => segment === '..' || segment === '.')) return 'must not contain "." or ".." segments'
+      if (key.includes('$' + '{filename}')) return 'must not contain "$' + '{filename}"'
+      return undefined
+    }
+    const unit = fc.constantFrom(...'a./\u0001\u007f\u0085 é$'.split(''), '$' + '{filename}', '\uD800', '😀')
+    const key = fc.oneof(
+      fc.string({ unit, maxLength: 12 }),
+      fc.string({ unit: 'binary', maxLength: 20 }),
+      fc.string({ unit, minLength: 1020, maxLength: 1030 }),
+    )
+    fc.assert(
+      fc.property(key, (key) => {
+        expect(keyProblem(key)).toBe(rules(key))
+      }),
+      { numRuns: 5000 },
+    )
   })
 
   it('matches content types with wildcards on the essence only', () => {
