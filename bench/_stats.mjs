@@ -1,7 +1,14 @@
 // Small helpers shared by the benches: repeated rounds, min/median/max, and the clock.
 export function summarize(values) {
   const sorted = [...values].sort((a, b) => a - b)
-  return { min: sorted[0], median: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1], runs: sorted.length }
+  return {
+    min: sorted[0],
+    median: sorted[Math.floor(sorted.length / 2)],
+    max: sorted[sorted.length - 1],
+    runs: sorted.length,
+    // Each round's figure, in round order: targets.mjs pairs contenders that alternated within a round.
+    perRound: values.map((v) => round(v, 3)),
+  }
 }
 
 export const round = (n, digits = 2) => Number(n.toFixed(digits))

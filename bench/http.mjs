@@ -86,5 +86,5 @@ export async function benchHttp({ rounds = 3, seconds = 4, contenders = CONTENDE
 
 function summarizeRounded(values, digits = 2) {
   const s = summarize(values)
-  return { min: round(s.min, digits), median: round(s.median, digits), max: round(s.max, digits), runs: s.runs }
+  return { min: round(s.min, digits), median: round(s.median, digits), max: round(s.max, digits), runs: s.runs, perRound: s.perRound }
 }

@@ -59,9 +59,10 @@ export async function readNodeJson(req: NodeRequest, parsed: unknown): Promise<u
       }
       chunks.push(chunk)
     }
+    // `on`, not `once`: each fires at most once on a request, and `once` wraps every listener.
     req.on('data', onData)
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')))
-    req.once('error', reject)
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
   })
   return parse(text)
 }

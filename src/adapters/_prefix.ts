@@ -28,5 +28,8 @@ export interface PrefixOption {
 /** A request target (`/create?x=1`) as path and query, the path exactly as sent. */
 export function splitUrl(url: string): { path: string; query: URLSearchParams } {
   const q = url.indexOf('?')
-  return q < 0 ? { path: url, query: new URLSearchParams() } : { path: url.slice(0, q), query: new URLSearchParams(url.slice(q + 1)) }
+  return q < 0 ? { path: url, query: NO_QUERY } : { path: url.slice(0, q), query: new URLSearchParams(url.slice(q + 1)) }
 }
+
+/** The query of every URL without one: the routes only read queries, so one empty one serves all. */
+const NO_QUERY = new URLSearchParams()

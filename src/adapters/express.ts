@@ -37,7 +37,7 @@ export function presignMiddleware<Id extends Identity | true = Identity | true, 
       .then((response) => {
         if (!response) return next()
         res.statusCode = response.status
-        for (const [name, value] of Object.entries(response.headers)) res.setHeader(name, value)
+        for (const name in response.headers) res.setHeader(name, response.headers[name]!)
         res.end(response.body === undefined ? undefined : JSON.stringify(response.body))
       })
       .catch(next)

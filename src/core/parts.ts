@@ -4,6 +4,7 @@ import { PresignError, badRequest } from './errors'
 import { asChecksum, asObject } from './input'
 import { MAX_SIGN_BATCH } from '../wire'
 import { MAX_PARTS, MIN_PART_SIZE, partCountFor, partLength } from './limits'
+import { isPromiseLike } from './maybe-promise'
 import type { Core } from './presigner'
 import type { PartToSign } from './signing/signer'
 import type { StoredPart } from './storage'
@@ -29,7 +30,7 @@ function partToSign(upload: UploadToken, limit: number, partNumber: unknown, che
     throw badRequest(`Part numbers run from 1 to ${limit} for this upload.`)
   }
   const size = upload.size !== undefined && upload.partSize ? partLength(partNumber, upload.size, upload.partSize) : undefined
-  return { key: upload.key, uploadId, partNumber, ...(size === undefined ? {} : { size }), ...(checksum ? { checksum } : {}) }
+  return { key: upload.key, uploadId, partNumber, size, checksum }
 }
 
 /** One part URL; with a declared size its exact length is signed, so S3 refuses more. */
@@ -54,7 +55,8 @@ export async function signParts<Req>(core: Core<Req>, body: unknown, request: Re
   const checksums = input.checksums === undefined ? {} : asObject(input.checksums)
   const limit = partLimit(upload)
   const inputs = numbers.map((n) => partToSign(upload, limit, n, asChecksum(checksums[String(n)], `checksums.${String(n)}`)))
-  const signed = await core.at(upload.bucket).uploadSigner.uploadParts(inputs, upload.expiresIn)
+  const signing = core.at(upload.bucket).uploadSigner.uploadParts(inputs, upload.expiresIn)
+  const signed = isPromiseLike(signing) ? await signing : signing
   return { parts: signed.map(({ url, headers }, i) => ({ partNumber: inputs[i]!.partNumber, url, headers })) }
 }
 

@@ -62,7 +62,13 @@ interface SealedClaims {
   os?: Record<string, string>
 }
 
-const quote = JSON.stringify
+/** A JSON string needs no escaping without `"`, `\\`, controls or surrogates (JSON.stringify escapes lone ones). */
+const PLAIN_JSON_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/
+
+/** A string as JSON: as it is between quotes when nothing in it needs escaping (most claims). */
+function quote(value: string): string {
+  return PLAIN_JSON_STRING.test(value) ? `"${value}"` : JSON.stringify(value)
+}
 
 /**
  * The sealed claims as JSON, written directly in `SealedClaims`' order (no object to build and
@@ -73,13 +79,13 @@ const quote = JSON.stringify
 function claimsJson(token: UploadToken): string {
   let json = `{"k":${quote(token.key)}`
   if (token.uploadId !== undefined) json += `,"u":${quote(token.uploadId)}`
-  json += `,"s":${token.size ?? -1},"t":${quote(token.contentType)},"i":${quote(token.identityId)},"n":${quote(token.tag)},"e":${token.expiresAt}`
+  json += `,"s":${token.size ?? -1},"t":${quote(token.contentType)},"i":${token.identityId === null ? 'null' : quote(token.identityId)},"n":${quote(token.tag)},"e":${token.expiresAt}`
   if (token.partSize !== undefined) json += `,"p":${token.partSize}`
   if (token.checksum !== undefined) json += `,"c":${quote(token.checksum)}`
   json += `,"m":${quote(token.scope)},"b":${quote(token.bucket)}`
   if (token.mount !== undefined) json += `,"mt":${quote(token.mount)}`
   json += `,"x":${token.maxFileSize},"o":${token.overwrite},"ex":${token.expiresIn}`
-  if (token.settings !== undefined) json += `,"os":${quote(token.settings)}`
+  if (token.settings !== undefined) json += `,"os":${JSON.stringify(token.settings)}`
   return `${json}}`
 }
 

@@ -58,24 +58,44 @@ const UNSIGNED_PAYLOAD = { 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' } as const
 /** Never changed by the signers: one object for every PUT. */
 const PUT_QUERY: Readonly<Record<string, string>> = Object.freeze({ 'x-id': 'PutObject', ...UNSIGNED_PAYLOAD })
 
+// Header names of user metadata, remembered: a name built anew each time is a new string, which an
+// object must look up before storing under it; most uploads repeat the same few names.
+const metadataHeaders = new Map<string, string>()
+
+function metadataHeader(name: string): string {
+  let header = metadataHeaders.get(name)
+  if (header === undefined) {
+    header = `x-amz-meta-${name}`
+    if (metadataHeaders.size >= 256) metadataHeaders.clear()
+    metadataHeaders.set(name, header)
+  }
+  return header
+}
+
 export function putObject(input: PutToSign): Operation {
   const headers: Record<string, string> = { 'content-type': input.contentType }
   if (input.ifNoneMatch) headers['if-none-match'] = '*'
-  for (const name in input.metadata) headers[`x-amz-meta-${name}`] = input.metadata[name]!
+  for (const name in input.metadata) headers[metadataHeader(name)] = input.metadata[name]!
   if (input.checksum) headers['x-amz-checksum-sha256'] = input.checksum
   if (input.settings) Object.assign(headers, input.settings)
   return { method: 'PUT', key: input.key, query: PUT_QUERY, headers, length: input.size }
 }
 
+/** The headers of a part without a checksum: none, one object for all (never changed). */
+const NO_HEADERS: Record<string, string> = Object.freeze({}) as Record<string, string>
+
 export function uploadPart(input: PartToSign): Operation {
-  const headers: Record<string, string> = {}
-  if (input.checksum) headers['x-amz-checksum-sha256'] = input.checksum
   return {
     method: 'PUT',
     key: input.key,
-    query: { partNumber: String(input.partNumber), uploadId: input.uploadId, 'x-id': 'UploadPart', ...UNSIGNED_PAYLOAD },
-    headers,
-    ...(input.size === undefined ? {} : { length: input.size }),
+    query: {
+      partNumber: String(input.partNumber),
+      uploadId: input.uploadId,
+      'x-id': 'UploadPart',
+      'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD',
+    },
+    headers: input.checksum ? { 'x-amz-checksum-sha256': input.checksum } : NO_HEADERS,
+    length: input.size,
   }
 }
 
@@ -99,6 +119,6 @@ export function signedHeaders(op: Operation): Record<string, string> {
 /** POST Object form fields that the policy pins as exact matches (the key is added by the signer). */
 export function postFields(input: PostToSign): Record<string, string> {
   const fields: Record<string, string> = { 'Content-Type': input.contentType }
-  for (const name in input.metadata) fields[`x-amz-meta-${name}`] = input.metadata[name]!
+  for (const name in input.metadata) fields[metadataHeader(name)] = input.metadata[name]!
   return input.settings ? Object.assign(fields, postFieldsOf(input.settings)) : fields
 }
