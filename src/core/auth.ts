@@ -21,13 +21,23 @@ export function authorize<Req, Id extends Identity | true>(
 ): MaybePromise<Id> {
   let verdict: Id | Refusal | PromiseLike<Id | Refusal>
   try {
-    verdict = core.config.authorize({ action, request, ...extra, ...(core.config.route ? { route: core.config.route } : {}) })
+    verdict = core.config.authorize(contextOf(core.config.route, action, request, extra))
   } catch (error) {
     throw refused(error)
   }
   return isPromiseLike(verdict)
     ? Promise.resolve(verdict).then(judge<Id>, (error: unknown) => Promise.reject(refused(error)))
     : judge<Id>(verdict)
+}
+
+/** `authorize`'s context: what the action is about (its key or file) and the route, when there are some. */
+function contextOf<Req>(route: string | undefined, action: Action, request: Req, extra: { key?: string; file?: FileInfo }) {
+  // Assigned, not spread: every create and sign-parts asks.
+  const ctx: { action: Action; request: Req; key?: string; file?: FileInfo; route?: string } = { action, request }
+  if (extra.key !== undefined) ctx.key = extra.key
+  if (extra.file !== undefined) ctx.file = extra.file
+  if (route) ctx.route = route
+  return ctx
 }
 
 // A refusal keeps its status; a crash goes on to the host's error handler.

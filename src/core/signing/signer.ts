@@ -110,7 +110,7 @@ export function createSigner(bucket: string, client: S3Client): Signer {
   }
 
   /** One operation as the query signer takes it, the key's path already encoded. */
-  function requestOf(where: Endpoint, path: string, op: Operation, expiresIn: number, date: Date): QueryToSign {
+  function requestOf(where: Endpoint, path: string, op: Operation, expiresIn: number, date: Date | undefined): QueryToSign {
     return {
       method: op.method,
       protocol: where.protocol,
@@ -127,7 +127,7 @@ export function createSigner(bucket: string, client: S3Client): Signer {
 
   function signNow(op: Operation, expiresIn: number, date: Date | undefined): Signed {
     const where = resolved!
-    const url = presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, date ?? new Date()), known!)
+    const url = presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, date), known!)
     return { url, headers: op.headers }
   }
 
@@ -166,7 +166,7 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     getObject(input, expiresIn, signingDate) {
       const op = getObject(input)
       return withContext((where, credentials) =>
-        presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, signingDate ?? new Date()), credentials),
+        presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, signingDate), credentials),
       )
     },
 

@@ -32,7 +32,8 @@ export interface QueryToSign {
   region: string
   service?: string
   expiresIn: number
-  date: Date
+  /** the signing time; now when absent */
+  date?: Date | undefined
 }
 
 const UNRESERVED = /^[\w.~-]*$/
@@ -68,12 +69,12 @@ function canonicalValue(value: string): string {
 let lastSecond = Number.NaN
 let lastAmzDate = ''
 
-/** `20261128T120000Z`; most URLs of a busy second share it. */
-function amzDate(date: Date): string {
-  const second = Math.floor(date.getTime() / 1000)
+/** `20261128T120000Z` of a time in milliseconds; most URLs of a busy second share it. */
+function amzDate(time: number): string {
+  const second = Math.floor(time / 1000)
   if (second !== lastSecond) {
     lastSecond = second
-    lastAmzDate = date
+    lastAmzDate = new Date(time)
       .toISOString()
       .replace(/[-:]/g, '')
       .replace(/\.\d{3}/, '')
@@ -211,7 +212,7 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
 
   return function presign(req: QueryToSign, credentials: Credentials): string {
     const service = req.service ?? 's3'
-    const datetime = amzDate(req.date)
+    const datetime = amzDate(req.date === undefined ? Date.now() : req.date.getTime())
     const day = datetime.slice(0, 8)
     if (day !== lastDay || req.region !== lastRegion || service !== lastService) {
       lastDay = day
