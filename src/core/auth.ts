@@ -51,8 +51,11 @@ function judge<Id extends Identity | true>(verdict: Id | Refusal): Id {
     throw new PresignError('forbidden', 'You are not allowed to do this.')
   }
   const id = typeof verdict === 'object' ? verdict.id : undefined
-  if (!((typeof id === 'string' && id.length > 0) || (typeof id === 'number' && Number.isFinite(id)))) {
-    throw new TypeError('[s3-presign-middleware] `authorize` must return `{ id: string | number, ... }`, `true` or `false`.')
+  // A string id is sealed into object tags as UTF-8: it must be valid Unicode, or two ids could seal alike.
+  if (!((typeof id === 'string' && id.length > 0 && id.isWellFormed()) || (typeof id === 'number' && Number.isFinite(id)))) {
+    throw new TypeError(
+      '[s3-presign-middleware] `authorize` must return `{ id: string | number, ... }` (a non-empty, valid Unicode string or a finite number), `true` or `false`.',
+    )
   }
   return verdict
 }

@@ -115,11 +115,18 @@ const SCRIPT_CAPABLE = new Set([
   'application/vnd.wap.xhtml+xml',
   'multipart/x-mixed-replace',
   'text/cache-manifest',
+  // Types that say "unknown": browsers sniff the bytes as if there were no type, and HTML runs
+  // (WHATWG MIME Sniffing's unknown types; Firefox's own).
+  'unknown/unknown',
+  'application/unknown',
+  'application/x-unknown-content-type',
+  'application/x-unknown',
 ])
 
 /**
  * Whether a browser that opens this type from the bucket's origin may run script in it (HTML,
- * SVG, XML and everything `+xml`, JavaScript, Flash): stored XSS if it is served inline.
+ * SVG, XML and everything `+xml`, JavaScript, Flash, and the "unknown" types it sniffs): stored
+ * XSS if it is served inline.
  */
 export function isScriptCapable(contentType: string): boolean {
   const essence = essenceOf(contentType)

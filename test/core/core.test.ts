@@ -220,6 +220,16 @@ describe('file names and keys', () => {
     expect(allowed('application/pdfx')).toBe(false)
     expect(allowed('text/html')).toBe(false)
   })
+
+  // Browsers sniff "unknown" types as if there were none, and HTML runs: no wildcard admits them.
+  it.each(['application/unknown', 'unknown/unknown', 'Application/Unknown', 'application/x-unknown-content-type', 'application/x-unknown'])(
+    'admits %s only when it is listed exactly',
+    (contentType) => {
+      expect(contentTypeMatcher(['application/*', 'unknown/*'])(contentType)).toBe(false)
+      expect(contentTypeMatcher(['*/*'])(contentType)).toBe(false)
+      expect(contentTypeMatcher([contentType.toLowerCase()])(contentType)).toBe(true)
+    },
+  )
 })
 
 describe('options, checked at start-up', () => {
@@ -269,4 +279,20 @@ describe('the core without HTTP', () => {
   it('throws PresignErrors the caller can map', async () => {
     await expect(presigner.create({ filename: 'x', size: -5 }, { user: 'u' })).rejects.toSatisfy(isPresignError)
   })
+
+  // An id is sealed into tokens as it is and into object tags as UTF-8: a lone surrogate would be
+  // U+FFFD in the tag, so `bob\uD800`'s files would be `bob\uFFFD`'s to delete.
+  it.each([{ id: '' }, { id: Number.NaN }, { id: 'bob\uD800' }, { id: '\uDFFFbob' }, {}, 'bob'])(
+    'takes the identity %j from authorize as a programming error (TypeError)',
+    async (identity) => {
+      const strict = createPresigner<{ user: string }>({
+        bucket: 'my-bucket',
+        region: 'eu-west-1',
+        s3: { credentials: { accessKeyId: 'AKIA', secretAccessKey: 'x' } },
+        secret: 's'.repeat(32),
+        authorize: () => identity as { id: string },
+      })
+      await expect(strict.create({ filename: 'x.txt', contentType: 'text/plain', size: 3 }, { user: 'u' })).rejects.toThrow(TypeError)
+    },
+  )
 })

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createSigner } from '../../src/core/signing/signer'
 
 /**
- * The signer signs without asking the SDK for credentials while the SDK would hand back the same
- * ones (signer.ts `ready`): credentials without an expiry for good, others until 6 minutes before
- * they expire (the SDK refreshes at 5). Past that, every URL asks again and uses what it gets.
+ * The signer signs without asking the SDK for credentials for at most a second, and never while
+ * the SDK could have replaced them (signer.ts `ready`): not within 6 minutes of their expiry (the
+ * SDK refreshes at 5). So a refresh the app forces (a revoked key) is in URLs within a second.
  */
 
 const T0 = Date.UTC(2026, 10, 29, 12)
@@ -41,7 +41,9 @@ afterEach(() => {
 })
 
 describe('credentials on the signing path', () => {
-  it('asks once for credentials without an expiry, and signs synchronously after', async () => {
+  it('asks for credentials without an expiry once a second, and signs synchronously in between', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T0)
     const { signer, asked } = signerWith(async () => ({ accessKeyId: 'AKIASTATIC', secretAccessKey: 's' }))
     expect(await put(signer)).toBe('AKIASTATIC')
     // The first URL also resolves the endpoint (the SDK presigns a probe, asking for credentials itself).
@@ -50,9 +52,30 @@ describe('credentials on the signing path', () => {
     expect(signed).not.toBeInstanceOf(Promise)
     for (let i = 0; i < 5; i++) expect(await put(signer)).toBe('AKIASTATIC')
     expect(asked()).toBe(first)
+    vi.setSystemTime(T0 + 1001)
+    expect(await put(signer)).toBe('AKIASTATIC')
+    expect(asked()).toBe(first + 1)
   })
 
-  it('asks again from 6 minutes before expiry, and signs with the refreshed credentials', async () => {
+  it('signs with the key a forced refresh brought within a second (a revoked key)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(T0)
+    let generation = 1
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9',
+      forcePathStyle: true,
+      credentials: async () => ({ accessKeyId: `AKIAKEY${generation}`, secretAccessKey: 's' }),
+    })
+    const signer = createSigner('bucket', client)
+    expect(await put(signer)).toBe('AKIAKEY1')
+    generation = 2
+    await client.config.credentials({ forceRefresh: true })
+    vi.setSystemTime(T0 + 1001)
+    expect(await put(signer)).toBe('AKIAKEY2')
+  })
+
+  it('asks for every URL from 6 minutes before expiry, and signs with the refreshed credentials', async () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     vi.setSystemTime(T0)
     let generation = 0
@@ -62,17 +85,19 @@ describe('credentials on the signing path', () => {
     })
     expect(await put(signer)).toBe('AKIAGEN1')
     const first = asked()
-    vi.setSystemTime(T0 + 53 * 60_000) // 7 minutes before expiry: still the same
+    vi.setSystemTime(T0 + 53 * 60_000) // 7 minutes before expiry: asked (a second passed), still the same
     expect(await put(signer)).toBe('AKIAGEN1')
-    expect(asked()).toBe(first)
-    vi.setSystemTime(T0 + 54 * 60_000 + 1) // under 6 minutes: ask (the SDK still has GEN1 until 5 minutes)
     expect(await put(signer)).toBe('AKIAGEN1')
     expect(asked()).toBe(first + 1)
+    vi.setSystemTime(T0 + 54 * 60_000 + 1) // under 6 minutes: every URL asks (the SDK still has GEN1 until 5 minutes)
+    expect(await put(signer)).toBe('AKIAGEN1')
+    expect(await put(signer)).toBe('AKIAGEN1')
+    expect(asked()).toBe(first + 3)
     vi.setSystemTime(T0 + 55 * 60_000 + 1) // under 5 minutes: the SDK refreshes, and the URL carries the new key
     expect(await put(signer)).toBe('AKIAGEN2')
-    expect(asked()).toBe(first + 2)
+    expect(asked()).toBe(first + 4)
     expect(await put(signer)).toBe('AKIAGEN2')
-    expect(asked()).toBe(first + 2)
+    expect(asked()).toBe(first + 4)
   })
 
   it('asks on every URL when the credentials expire within 6 minutes', async () => {

@@ -50,9 +50,9 @@ interface Endpoint {
 /**
  * The `Signer` on the hot path. The SDK resolves the endpoint once (virtual-hosted or
  * path-style, dotted bucket names, custom endpoints) by presigning a probe key; each URL after
- * that is built by `sigv4-query.ts`. Credentials come from the SDK's provider, asked again whenever
- * it could have refreshed them (`ready` below), so refreshed credentials are used as soon as the SDK
- * has them; in between, URLs are signed without a turn of the event loop. POST policies are built here too
+ * that is built by `sigv4-query.ts`. Credentials come from the SDK's provider, asked again every
+ * second and whenever it could have refreshed them (`ready` below), so refreshed credentials are in
+ * URLs within a second of the SDK having them; in between, URLs are signed without a turn of the event loop. POST policies are built here too
  * (`post-policy.ts`), with the same cached signing key; the SDK signer stays their oracle.
  */
 export function createSigner(bucket: string, client: S3Client): Signer {
@@ -85,12 +85,14 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     return endpoint
   }
 
-  // The credentials the SDK last gave, and until when it would give the same ones again: its
-  // provider keeps credentials without an expiry for good, and others until 5 minutes before they
-  // expire (@smithy/core's memoizeIdentityProvider). We stop a minute earlier and ask it again.
+  // The credentials the SDK last gave, and until when we sign with them without asking again: at
+  // most a second (an app may force the SDK to drop a revoked key: `credentials({ forceRefresh:
+  // true })`), and never past 6 minutes before they expire (the SDK itself refreshes at 5:
+  // @smithy/core's memoizeIdentityProvider).
   let known: Credentials | undefined
   let knownUntil = 0
   const REFRESH_MARGIN_MS = 6 * 60_000
+  const ASK_AGAIN_MS = 1000
 
   /** Whether the bucket's endpoint and the current credentials are known without asking the SDK. */
   function ready(): boolean {
@@ -101,7 +103,11 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     const credentials: Credentials & { expiration?: Date } = await client.config.credentials()
     if (!resolved) await resolveEndpoint()
     known = credentials
-    knownUntil = credentials.expiration === undefined ? Number.POSITIVE_INFINITY : credentials.expiration.getTime() - REFRESH_MARGIN_MS
+    const now = Date.now()
+    knownUntil = Math.min(
+      now + ASK_AGAIN_MS,
+      credentials.expiration ? credentials.expiration.getTime() - REFRESH_MARGIN_MS : now + ASK_AGAIN_MS,
+    )
   }
 
   /** Runs `then` on the endpoint and credentials: at once when known, else after asking the SDK. */
