@@ -3,7 +3,7 @@ import { authorize, identityIdOf } from './auth'
 import { rulesFor } from './config'
 import { PresignError } from './errors'
 import { asObject } from './input'
-import { assertValidKey, isScriptCapable } from './keys'
+import { assertValidKey, isContentType, isScriptCapable } from './keys'
 import type { Core } from './presigner'
 import { OBJECT_TAG_METADATA } from './token'
 import { expiresAt } from './start'
@@ -23,10 +23,13 @@ export async function download<Req>(core: Core<Req>, body: unknown, request: Req
   const { bucket, expiresIn } = await rulesAt(core, request, identity)
   const { storage, signer } = core.at(bucket)
   // A type a browser can run (HTML, SVG, XML, JavaScript) is served as an attachment: opened
-  // from the bucket's origin inline it would be stored XSS (SPEC §5.13). So is an object of no type.
+  // from the bucket's origin inline it would be stored XSS (SPEC §5.13). So is an object of no
+  // type, or of a type we cannot read as one media type (`*/*`, `text/plain, text/html`, written
+  // by another tool): browsers read such values their own way, or sniff the bytes.
   const object = await storage.head(key)
   if (!object) throw new PresignError('not_found', 'There is no file at this key.')
-  const inline = object.contentType !== undefined && !isScriptCapable(object.contentType)
+  const stored = object.contentType
+  const inline = stored !== undefined && isContentType(stored) && !isScriptCapable(stored)
   const url = await signer.getObject({ key, ...(inline ? {} : { disposition: 'attachment' }) }, expiresIn)
   return { url, expiresAt: expiresAt(expiresIn) }
 }

@@ -82,10 +82,10 @@ export function assertValidKey(key: unknown): asserts key is string {
   if (problem) throw new PresignError('invalid_key', `The object key ${problem}.`)
 }
 
-// Only space and tab between parameters (`\s` would admit CR, LF, VT, U+2028: header-breaking),
-// and quoted values of printable ASCII.
+// Only spaces between parameters (`\s` would admit CR, LF, VT, U+2028: header-breaking; a tab is
+// signed as a space, so the browser's header would not match), and quoted values of printable ASCII.
 const CONTENT_TYPE =
-  /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}([ \t]*;[ \t]*[a-z0-9!#$&^_.+-]+=("[\x20\x21\x23-\x5b\x5d-\x7e]*"|[a-z0-9!#$&^_.+-]+))*$/i
+  /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}( *; *[a-z0-9!#$&^_.+-]+=("[\x20\x21\x23-\x5b\x5d-\x7e]*"|[a-z0-9!#$&^_.+-]+))*$/i
 
 /** True when the value is a well-formed media type (with optional parameters). */
 export function isContentType(value: unknown): value is string {

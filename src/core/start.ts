@@ -121,7 +121,12 @@ function sealUpload<Req, Id extends Identity | true>(
 function refuseOversizedMetadata(metadata: Record<string, string>) {
   let bytes = 0
   for (const name in metadata) bytes += name.length + metadata[name]!.length
-  if (bytes > 2048) throw new PresignError('invalid_request', 'The file name and metadata are too long together: S3 stores at most 2 KB.')
+  if (bytes > 2048) {
+    throw new PresignError(
+      'invalid_request',
+      "The file name, metadata and the uploader's identity id (carried in the object tag) are too long together: S3 stores at most 2 KB.",
+    )
+  }
 }
 
 let expirySecond = Number.NaN

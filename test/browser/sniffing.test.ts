@@ -1,4 +1,5 @@
 import type { RequestListener } from 'node:http'
+import { PutObjectCommand } from '@aws-sdk/client-s3'
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { Browser, BrowserContext } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -146,6 +147,25 @@ describeRgw('MIME sniffing: unknown types against Ceph RGW', () => {
           scriptRan: false,
         })
       })
+    })
+
+    // The second outside attack: `/download` serves any key `authorize` allows, also objects another
+    // tool wrote, with a stored type we cannot read as one media type. Chromium reads `*/*` as
+    // unknown (and sniffs), takes the last of comma-separated types, and cuts at a space or `(`.
+    describe('objects written by another tool, of a type that is not one media type', () => {
+      it.each(['*/*', 'text/plain, text/html', 'text/html (x)', 'application/unknown,', 'text/plain; charset=utf-8; a="x", text/html'])(
+        'downloads an HTML page stored as %j as an attachment that runs no script in Chromium',
+        async (contentType) => {
+          const key = `elsewhere/${Buffer.from(contentType).toString('hex')}`
+          await t.client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: PAGE, ContentType: contentType }))
+          expect(await openDownload(key)).toEqual({
+            status: 302,
+            disposition: 'attachment',
+            served: { status: 200, contentDisposition: expect.stringMatching(/^attachment/i) },
+            scriptRan: false,
+          })
+        },
+      )
     })
 
     describe('under a wildcard', () => {

@@ -2,7 +2,15 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createPresigner } from '../../src/core/presigner'
 import { isPresignError, PresignError } from '../../src/core/errors'
-import { assertValidKey, contentTypeMatcher, defaultKey, keyProblem, sanitizeAnyFilename, sanitizeFilename } from '../../src/core/keys'
+import {
+  assertValidKey,
+  contentTypeMatcher,
+  defaultKey,
+  isContentType,
+  keyProblem,
+  sanitizeAnyFilename,
+  sanitizeFilename,
+} from '../../src/core/keys'
 import { createTokenSealer, type UploadToken } from '../../src/core/token'
 import type { PresignOptions } from '../../src/core/options'
 
@@ -221,6 +229,12 @@ describe('file names and keys', () => {
     expect(allowed('text/html')).toBe(false)
   })
 
+  // A tab is signed as a space (SigV4 canonical form), so the browser's header would never match.
+  it.each(['text/plain;\tcharset=utf-8', 'application/unknown\t;a=b'])('refuses the content type %j', (contentType) => {
+    expect(isContentType(contentType)).toBe(false)
+    expect(isContentType(contentType.replace('\t', ' '))).toBe(true)
+  })
+
   // Browsers sniff "unknown" types as if there were none, and HTML runs: no wildcard admits them.
   it.each(['application/unknown', 'unknown/unknown', 'Application/Unknown', 'application/x-unknown-content-type', 'application/x-unknown'])(
     'admits %s only when it is listed exactly',
@@ -278,6 +292,17 @@ describe('the core without HTTP', () => {
 
   it('throws PresignErrors the caller can map', async () => {
     await expect(presigner.create({ filename: 'x', size: -5 }, { user: 'u' })).rejects.toSatisfy(isPresignError)
+  })
+
+  it('names the identity id when it is what makes the metadata too long (the object tag carries it)', async () => {
+    const long = createPresigner<{ user: string }>({
+      bucket: 'my-bucket',
+      region: 'eu-west-1',
+      s3: { credentials: { accessKeyId: 'AKIA', secretAccessKey: 'x' } },
+      secret: 's'.repeat(32),
+      authorize: () => ({ id: 'x'.repeat(3000) }),
+    })
+    await expect(long.create({ filename: 'x.txt', contentType: 'text/plain', size: 3 }, { user: 'u' })).rejects.toThrow(/identity id/)
   })
 
   // An id is sealed into tokens as it is and into object tags as UTF-8: a lone surrogate would be
