@@ -189,8 +189,9 @@ const kinds = {
     )
     return { port, create: CREATE, part: FLOOR_PART }
   },
-  // The floor's work as bare Express handlers (the body read as the floor reads it, no parser):
-  // Express's routing and request/response setup are charged to both.
+  // The floor's work as a bare Express middleware mounted as ours is (`app.use('/uploads', ...)`,
+  // the body read as the floor reads it, no parser): Express's mounting, routing and
+  // request/response setup are charged to both.
   async 'bare-express'() {
     const work = await floorWork()
     const { default: express } = await import('express')
@@ -199,12 +200,15 @@ const kinds = {
       res.setHeader('content-type', 'application/json')
       res.end(JSON.stringify(value))
     }
-    app.post('/uploads/create', (req, res) => {
-      let body = ''
-      req.on('data', (c) => (body += c))
-      req.on('end', () => reply(res, work.create(JSON.parse(body))))
+    app.use('/uploads', (req, res, next) => {
+      if (req.method === 'POST' && req.path === '/create') {
+        let body = ''
+        req.on('data', (c) => (body += c))
+        req.on('end', () => reply(res, work.create(JSON.parse(body))))
+      } else if (req.method === 'GET' && req.path.startsWith('/s3/multipart/')) {
+        reply(res, work.part(new URL(req.url, 'http://x')))
+      } else next()
     })
-    app.get('/uploads/s3/multipart/:uploadId/:partNumber', (req, res) => reply(res, work.part(new URL(req.url, 'http://x'))))
     const port = await listen(app)
     return { port, create: CREATE, part: FLOOR_PART }
   },

@@ -37,16 +37,21 @@ type NodeRequest = IncomingMessage & { _body?: boolean }
  * must have declared JSON: a parser that accepted a form or `text/plain` (which a cross-site page
  * can send without a preflight) does not make it one (SPEC §5.10).
  */
-export async function readNodeJson(req: NodeRequest, parsed: unknown): Promise<unknown> {
-  checkHeaders(req.headers['content-type'], req.headers['content-length'])
-  if (req._body === true || req.readableEnded) {
-    if (typeof parsed === 'string') return parse(parsed)
-    if (parsed instanceof Uint8Array) return parse(Buffer.from(parsed).toString('utf8'))
-    if (parsed === undefined) throw new PresignError('invalid_json', 'The request body was consumed before it reached the upload routes.')
-    return parsed
+export function readNodeJson(req: NodeRequest, parsed: unknown): Promise<unknown> {
+  try {
+    checkHeaders(req.headers['content-type'], req.headers['content-length'])
+    if (req._body === true || req.readableEnded) {
+      if (typeof parsed === 'string') return Promise.resolve(parse(parsed))
+      if (parsed instanceof Uint8Array) return Promise.resolve(parse(Buffer.from(parsed).toString('utf8')))
+      if (parsed === undefined) throw new PresignError('invalid_json', 'The request body was consumed before it reached the upload routes.')
+      return Promise.resolve(parsed)
+    }
+  } catch (error) {
+    return Promise.reject(error)
   }
-  // Events, not `for await`: the async iterator costs more than the rest of a request.
-  const text = await new Promise<string>((resolve, reject) => {
+  // Events, not `for await`: the async iterator costs more than the rest of a request. One
+  // promise, parsed where the body ends.
+  return new Promise<unknown>((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
     const onData = (chunk: Buffer) => {
@@ -61,10 +66,15 @@ export async function readNodeJson(req: NodeRequest, parsed: unknown): Promise<u
     }
     // `on`, not `once`: each fires at most once on a request, and `once` wraps every listener.
     req.on('data', onData)
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')))
+    req.on('end', () => {
+      try {
+        resolve(parse(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')))
+      } catch (error) {
+        reject(error)
+      }
+    })
     req.on('error', reject)
   })
-  return parse(text)
 }
 
 /** The body of a fetch `Request`, read with the same limit. */

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto'
 import { PresignError } from './errors'
+import { jsonString } from './json'
 import { sha256 } from './sha256'
 
 /** What an upload token carries, as the code reads it. */
@@ -62,13 +63,7 @@ interface SealedClaims {
   os?: Record<string, string>
 }
 
-/** A JSON string needs no escaping without `"`, `\\`, controls or surrogates (JSON.stringify escapes lone ones). */
-const PLAIN_JSON_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/
-
-/** A string as JSON: as it is between quotes when nothing in it needs escaping (most claims). */
-function quote(value: string): string {
-  return PLAIN_JSON_STRING.test(value) ? `"${value}"` : JSON.stringify(value)
-}
+const quote = jsonString
 
 /**
  * The sealed claims as JSON, written directly in `SealedClaims`' order (no object to build and

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import { jsonString } from '../json'
 import { FILENAME_VARIABLE } from '../keys'
 import { type PostToSign, postFields } from './operations'
 import { type Credentials, type SigningKeys, createSigningKeys } from './sigv4-query'
@@ -78,7 +79,8 @@ export function createPostSigner(signingKey: SigningKeys = createSigningKeys()) 
   const quote = quotedNames()
   // The X-Amz-Credential of the last access key and scope: most policies share it.
   let lastAccessKey = ''
-  let lastScope = ''
+  let lastDay = ''
+  let lastRegion = ''
   let lastCredential = ''
 
   return function signPost(
@@ -91,11 +93,11 @@ export function createPostSigner(signingKey: SigningKeys = createSigningKeys()) 
     const now = date === undefined ? Date.now() : date.getTime()
     const datetime = signingDate(now)
     const day = datetime.slice(0, 8)
-    const scope = `${day}/${target.region}`
-    if (credentials.accessKeyId !== lastAccessKey || scope !== lastScope) {
+    if (credentials.accessKeyId !== lastAccessKey || day !== lastDay || target.region !== lastRegion) {
       lastAccessKey = credentials.accessKeyId
-      lastScope = scope
-      lastCredential = `${credentials.accessKeyId}/${scope}/s3/aws4_request`
+      lastDay = day
+      lastRegion = target.region
+      lastCredential = `${credentials.accessKeyId}/${day}/${target.region}/s3/aws4_request`
     }
 
     // In createPresignedPost's order: the exact-match fields, the bucket, then the SigV4 fields.
@@ -111,12 +113,12 @@ export function createPostSigner(signingKey: SigningKeys = createSigningKeys()) 
     // The document as JSON.stringify would write `{ expiration, conditions }`, written directly
     // (no array of one-key objects to build): the length range, each field, then the key.
     let document = `{"expiration":"${expiryDate(now + expiresIn * 1000)}","conditions":[["content-length-range",0,${input.maxSize}]`
-    for (const name in fields) document += `,{${quote(name)}:${JSON.stringify(fields[name])}}`
+    for (const name in fields) document += `,{${quote(name)}:${jsonString(fields[name]!)}}`
     // S3 replaces `${filename}` in the key with the uploaded file's name: the SDK then pins only
     // the part before it. Kept for identity with the oracle; keys.ts decides which keys exist.
     const variable = input.key.endsWith(FILENAME_VARIABLE) ? input.key.length - FILENAME_VARIABLE.length : -1
     document +=
-      variable < 0 ? `,{"key":${JSON.stringify(input.key)}}]}` : `,["starts-with","$key",${JSON.stringify(input.key.slice(0, variable))}]]}`
+      variable < 0 ? `,{"key":${jsonString(input.key)}}]}` : `,["starts-with","$key",${jsonString(input.key.slice(0, variable))}]]}`
     const policy = Buffer.from(document, 'utf8').toString('base64')
     const signature = createHmac('sha256', signingKey(credentials.secretAccessKey, day, target.region, 's3'))
       .update(policy)

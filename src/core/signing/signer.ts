@@ -137,18 +137,20 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     return { url, headers: op.headers }
   }
 
+  function postNow(input: PostToSign, expiresIn: number, signingDate: Date | undefined) {
+    // As createPresignedPost: the clock corrected by the skew the SDK has seen (none: now).
+    const offset = client.config.systemClockOffset
+    const date = signingDate ?? (offset ? new Date(Date.now() + offset) : undefined)
+    return signPost(input, expiresIn, date, resolved!.post, known!)
+  }
+
   function sign(op: Operation, expiresIn: number, date?: Date): MaybePromise<Signed> {
     return ready() ? signNow(op, expiresIn, date) : ask().then(() => signNow(op, expiresIn, date))
   }
 
   return {
     postObject(input, expiresIn, signingDate) {
-      return withContext((where, credentials) => {
-        // As createPresignedPost: the clock corrected by the skew the SDK has seen (none: now).
-        const offset = client.config.systemClockOffset
-        const date = signingDate ?? (offset ? new Date(Date.now() + offset) : undefined)
-        return signPost(input, expiresIn, date, where.post, credentials)
-      })
+      return ready() ? postNow(input, expiresIn, signingDate) : ask().then(() => postNow(input, expiresIn, signingDate))
     },
     putObject: (input, expiresIn, signingDate) => sign(putObject(input), expiresIn, signingDate),
     uploadPart: (input, expiresIn, signingDate) => sign(uploadPart(input), expiresIn, signingDate),
