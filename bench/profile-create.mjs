@@ -110,7 +110,7 @@ const steps = {
     core$.asMetadata(input.metadata)
     core$.asChecksum(input.checksum)
   },
-  'authorize (awaited, sync hook)': () => core$.authorize(core, 'upload', undefined, { file }),
+  'authorize (a sync hook: answered at once)': () => core$.authorize(core, 'upload', undefined, { file }),
   'rules, size and type checks': () => {
     const r = config.staticRules
     if (file.size > r.maxFileSize) throw new Error('over')
@@ -119,7 +119,7 @@ const steps = {
   'key: randomUUID': () => randomUUID(),
   'key: sanitizeFilename': () => core$.sanitizeFilename(file.filename),
   assertValidKey: () => core$.assertValidKey(key),
-  'object tag (tags.seal: SHA-256 binding + AES-256-GCM)': () =>
+  'object tag (tags.seal: AES-256-GCM, the binding as associated data)': () =>
     core.tags.seal({ scope: config.scope, bucket: 'bench', key }, { identityId: 'bench', maxFileSize: rules.maxFileSize }),
   // begin's token object and start.ts's metadataOf + refuseOversizedMetadata (copied).
   'token object, metadata and its 2 KB check': () => {
@@ -132,7 +132,7 @@ const steps = {
   },
   'putObject operation + signedHeaders': () => core$.signedHeaders(core$.putObject(put)),
   'credentials() (the SDK provider, awaited)': () => signingClient.config.credentials(),
-  'signer.putObject (awaits + operation + query signer)': () => signer.putObject(put, 600),
+  'signer.putObject (operation + query signer, in place when ready)': () => signer.putObject(put, 600),
   "query signer alone (create's 6 signed headers)": () =>
     querySigner(
       {
@@ -148,7 +148,7 @@ const steps = {
       },
       credentials,
     ),
-  'tokens.seal (JSON.stringify, base64url, HMAC)': () => core.tokens.seal(upload),
+  'tokens.seal (claims JSON, base64url, HMAC)': () => core.tokens.seal(upload),
   'expiresAt (new Date().toISOString())': () => new Date(Date.now() + 600_000).toISOString(),
   'floor: all four': (i) => floor.run(i),
   ...Object.fromEntries(Object.entries(floor.steps).map(([name, run]) => [`floor: ${name}`, run])),
