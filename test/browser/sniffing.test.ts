@@ -32,6 +32,14 @@ const UNKNOWN_TYPES = ['application/unknown', 'Application/Unknown', 'unknown/un
 
 type AuthedRequest = Request & { user?: string }
 
+/** What `openDownload` gives for a file served as an attachment: signed so, served so, nothing ran. */
+const asAttachment = () => ({
+  status: 302,
+  disposition: 'attachment',
+  served: { status: 200, contentDisposition: expect.stringMatching(/^attachment/i) },
+  scriptRan: false,
+})
+
 /** The test app's login: whoever the `x-user` header names. */
 function fakeAuth(req: AuthedRequest, _res: Response, next: NextFunction): void {
   req.user = req.get('x-user') || undefined
@@ -116,12 +124,7 @@ describeRgw('MIME sniffing: unknown types against Ceph RGW', () => {
         'stores a page uploaded as %s, and /download signs it as an attachment that runs no script in Chromium',
         async (contentType) => {
           const key = await uploadPage(contentType)
-          expect(await openDownload(key)).toEqual({
-            status: 302,
-            disposition: 'attachment',
-            served: { status: 200, contentDisposition: expect.stringMatching(/^attachment/i) },
-            scriptRan: false,
-          })
+          expect(await openDownload(key)).toEqual(asAttachment())
         },
       )
 
@@ -140,12 +143,7 @@ describeRgw('MIME sniffing: unknown types against Ceph RGW', () => {
 
       it('signs a page uploaded as text/html as an attachment that runs no script in Chromium (control)', async () => {
         const key = await uploadPage('text/html')
-        expect(await openDownload(key)).toEqual({
-          status: 302,
-          disposition: 'attachment',
-          served: { status: 200, contentDisposition: expect.stringMatching(/^attachment/i) },
-          scriptRan: false,
-        })
+        expect(await openDownload(key)).toEqual(asAttachment())
       })
     })
 
@@ -158,12 +156,7 @@ describeRgw('MIME sniffing: unknown types against Ceph RGW', () => {
         async (contentType) => {
           const key = `elsewhere/${Buffer.from(contentType).toString('hex')}`
           await t.client.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: PAGE, ContentType: contentType }))
-          expect(await openDownload(key)).toEqual({
-            status: 302,
-            disposition: 'attachment',
-            served: { status: 200, contentDisposition: expect.stringMatching(/^attachment/i) },
-            scriptRan: false,
-          })
+          expect(await openDownload(key)).toEqual(asAttachment())
         },
       )
     })
