@@ -3,31 +3,15 @@
 // createPresignedPost on a reused client, and one part URL through createSigner().uploadPart, the
 // yardstick of the target. The signing modules are internal: bundled from source into bench/.build/
 // with the SDK left external, so they share the one copy in node_modules.
-import { pathToFileURL } from 'node:url'
 import { S3Client } from '@aws-sdk/client-s3'
+import { bundleCore } from './_bundle.mjs'
 
-async function loadSigning() {
-  const { build } = await import('esbuild')
-  const outfile = new URL('./.build/signing.mjs', import.meta.url).pathname
-  await build({
-    stdin: {
-      contents: [
-        "export { createSigner } from './signer'",
-        "export { createSdkSigner } from './sdk-signer'",
-        "export { createPostSigner } from './post-policy'",
-      ].join('\n'),
-      resolveDir: new URL('../src/core/signing/', import.meta.url).pathname,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    packages: 'external',
-    outfile,
-    logLevel: 'error',
-  })
-  return import(pathToFileURL(outfile).href)
-}
+const loadSigning = () =>
+  bundleCore('signing', [
+    "export { createSigner } from './signing/signer'",
+    "export { createSdkSigner } from './signing/sdk-signer'",
+    "export { createPostSigner } from './signing/post-policy'",
+  ])
 
 export const POST_POLICY = 'ours: POST policy (Uppy /s3/params)'
 export const POST_POLICY_SDK = 'createPresignedPost, reused client'

@@ -9,42 +9,26 @@
 import { randomUUID } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
-import { pathToFileURL } from 'node:url'
 import { S3Client } from '@aws-sdk/client-s3'
+import { bundleCore } from './_bundle.mjs'
 import { createFloor } from './_create-floor.mjs'
 import { s3Config, startFakeS3 } from './_fake-s3.mjs'
 import { cpuMicros, round, summarize } from './_stats.mjs'
 
-async function loadCore() {
-  const { build } = await import('esbuild')
-  const outfile = new URL('./.build/core.mjs', import.meta.url).pathname
-  await build({
-    stdin: {
-      contents: [
-        "export { createPresigner } from './presigner'",
-        "export { resolveConfig, secretsOf } from './config'",
-        "export { createTokenSealer, createObjectTagger, FILENAME_METADATA, OBJECT_TAG_METADATA } from './token'",
-        "export { sanitizeFilename, assertValidKey, defaultKey } from './keys'",
-        "export { asObject, asString, asContentType, asSize, asMetadata, asChecksum } from './input'",
-        "export { authorize, identityIdOf } from './auth'",
-        "export { createSigner } from './signing/signer'",
-        "export { putObject, signedHeaders } from './signing/operations'",
-        "export { createQuerySigner, encodeKey } from './signing/sigv4-query'",
-        "export { createClients } from './storage'",
-        "export { create } from './start'",
-      ].join('\n'),
-      resolveDir: new URL('../src/core/', import.meta.url).pathname,
-      loader: 'ts',
-    },
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    packages: 'external',
-    outfile,
-    logLevel: 'error',
-  })
-  return import(pathToFileURL(outfile).href)
-}
+const loadCore = () =>
+  bundleCore('core', [
+    "export { createPresigner } from './presigner'",
+    "export { resolveConfig, secretsOf } from './config'",
+    "export { createTokenSealer, createObjectTagger, FILENAME_METADATA, OBJECT_TAG_METADATA } from './token'",
+    "export { sanitizeFilename, assertValidKey, defaultKey } from './keys'",
+    "export { asObject, asString, asContentType, asSize, asMetadata, asChecksum } from './input'",
+    "export { authorize, identityIdOf } from './auth'",
+    "export { createSigner } from './signing/signer'",
+    "export { putObject, signedHeaders } from './signing/operations'",
+    "export { createQuerySigner, encodeKey } from './signing/sigv4-query'",
+    "export { createClients } from './storage'",
+    "export { create } from './start'",
+  ])
 
 const ROUNDS = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 9)
 const PER_ROUND = Number(process.argv.find((a) => a.startsWith('--n='))?.slice(4) ?? 5000)

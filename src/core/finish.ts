@@ -3,7 +3,7 @@ import { resumeUpload } from './auth'
 import { PresignError, badRequest, isPresignError } from './errors'
 import { asObject } from './input'
 import { MAX_PARTS, formatBytes, partCountFor } from './limits'
-import { PENDING_TAG, SETTING_HEADERS, judgeSettings, tagCountOf, tagsOf } from './object-settings'
+import { PENDING_TAG, judgeSettings, settingTags, tagCountOf } from './object-settings'
 import type { AbortContext, CompleteContext, Identity } from './options'
 import { partsOnS3, uploadIdOf } from './parts'
 import type { Core } from './presigner'
@@ -83,7 +83,7 @@ export async function notifyAbort<Req>(
 
 /** The tags an accepted upload keeps: its own, without the pending tag. */
 async function clearPending(core: Core, bucket: string, key: string, settings: Record<string, string> | undefined) {
-  const tags = tagsOf(settings?.[SETTING_HEADERS.tags])
+  const tags = settingTags(settings)
   if (!(PENDING_TAG in tags)) return
   delete tags[PENDING_TAG]
   await core.at(bucket).storage.putTags(key, tags)
@@ -192,10 +192,10 @@ async function judgeTags(core: Core, upload: UploadToken, object: StoredObject):
   const expected = tagCountOf(upload.settings)
   if (object.tagCount === expected) return undefined
   // Accepted already (a retried complete): the pending tag was cleared.
-  const pending = PENDING_TAG in tagsOf(upload.settings?.[SETTING_HEADERS.tags])
+  const pending = PENDING_TAG in settingTags(upload.settings)
   if (pending && object.tagCount === expected - 1) return undefined
   if (upload.uploadId && expected > 0) {
-    await core.at(upload.bucket).storage.putTags(upload.key, tagsOf(upload.settings?.[SETTING_HEADERS.tags]))
+    await core.at(upload.bucket).storage.putTags(upload.key, settingTags(upload.settings))
     return undefined
   }
   return `Storage kept the file with ${object.tagCount} tags, not the ${expected} it was uploaded with.`
@@ -236,7 +236,7 @@ export async function abort<Req>(core: Core<Req>, body: unknown, request: Req, m
   const { storage } = core.at(upload.bucket)
   if (upload.uploadId) {
     if (!(await storage.abortMultipart(upload.key, upload.uploadId))) return {}
-  } else if (tagsOf(upload.settings?.[SETTING_HEADERS.tags])[PENDING_TAG]) {
+  } else if (settingTags(upload.settings)[PENDING_TAG]) {
     const object = await storage.head(upload.key)
     const ours = object !== undefined && !object.unreadable && object.metadata[OBJECT_TAG_METADATA] === upload.tag
     if (ours && !(PENDING_TAG in (await storage.getTags(upload.key)))) return {} // completed: not aborted

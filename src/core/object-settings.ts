@@ -135,6 +135,23 @@ export function tagsOf(tagging: string | undefined): Record<string, string> {
   return tags
 }
 
+/** The tags an upload was signed with (its settings' `x-amz-tagging`), pending tag included. */
+export function settingTags(settings: Record<string, string> | undefined): Record<string, string> {
+  return tagsOf(settings?.[SETTING_HEADERS.tags])
+}
+
+/**
+ * The object settings' headers for one upload: built once at start-up when they cannot depend on
+ * the file (`config.staticSettings`), else from these rules and this file.
+ */
+export function settingsFor(
+  config: { staticSettings: { headers: Record<string, string> | undefined } | undefined; pendingTag: boolean },
+  object: ObjectSettings | undefined,
+  file: FileInfo,
+): Record<string, string> | undefined {
+  return config.staticSettings ? config.staticSettings.headers : objectHeaders(object, file, config.pendingTag)
+}
+
 /**
  * The headers that store one upload with its settings (all of them signed), `undefined` when
  * there are none. `pending` adds the package's pending tag.

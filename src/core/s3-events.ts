@@ -1,7 +1,7 @@
 import { isPresignError } from './errors'
 import { judgeObject, notifyAbort, runOnComplete } from './finish'
 import { keyProblem } from './keys'
-import { SETTING_HEADERS, judgeSettings, objectHeaders, taggingOf } from './object-settings'
+import { SETTING_HEADERS, judgeSettings, settingsFor, taggingOf } from './object-settings'
 import type { Core } from './presigner'
 import { OBJECT_TAG_METADATA, filenameOf, withoutTag } from './token'
 
@@ -110,11 +110,7 @@ async function completeObject<Req, Result>(
     // The settings were signed into the upload; with static rules they are checked again here
     // (`judgeSettings` leaves tags alone: a `complete` may have cleared the pending one since).
     const file = { filename: filenameOf(object.metadata) ?? key, contentType, size: object.size, metadata: withoutTag(object.metadata) }
-    const settings = core.config.staticSettings
-      ? core.config.staticSettings.headers
-      : staticRules
-        ? objectHeaders(staticRules.object, file, pendingTag)
-        : undefined
+    const settings = staticRules ? settingsFor(core.config, staticRules.object, file) : undefined
     const badKey = keyProblem(key)
     const problem =
       (badKey ? `Its key ${badKey}.` : undefined) ??

@@ -6,7 +6,7 @@ import { asChecksum, asContentType, asMetadata, asObject, asSize, asString } fro
 import { assertValidKey, defaultKey } from './keys'
 import { MAX_SINGLE_SIZE, formatBytes, partCountFor, partSizeFor } from './limits'
 import { type MaybePromise, isPromiseLike } from './maybe-promise'
-import { objectHeaders } from './object-settings'
+import { settingsFor } from './object-settings'
 import type { FileInfo, Identity } from './options'
 import type { BucketServices, Core } from './presigner'
 import { FILENAME_METADATA, OBJECT_TAG_METADATA, type UploadToken } from './token'
@@ -92,7 +92,7 @@ function sealUpload<Req, Id extends Identity | true>(
   const { config } = core
   assertValidKey(key)
   const { bucket, maxFileSize, overwrite, expiresIn } = rules
-  const settings = config.staticSettings ? config.staticSettings.headers : objectHeaders(rules.object, file, config.pendingTag)
+  const settings = settingsFor(config, rules.object, file)
   // Assigned in the token's order, not spread: `create` runs this for every upload.
   const upload: UploadToken = {
     key,

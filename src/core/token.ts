@@ -63,22 +63,20 @@ interface SealedClaims {
   os?: Record<string, string>
 }
 
-const quote = jsonString
-
 /**
  * The sealed claims as JSON, written directly in `SealedClaims`' order (no object to build and
- * walk: `create` seals one token per upload). Strings go through JSON.stringify; the numbers are
+ * walk: `create` seals one token per upload). Strings are quoted as JSON.stringify quotes them (`jsonString`); the numbers are
  * whole numbers the code computed, written as JSON writes them. test/core/core.test.ts opens
  * tokens with every claim, and strings of every kind, back to what was sealed.
  */
 function claimsJson(token: UploadToken): string {
-  let json = `{"k":${quote(token.key)}`
-  if (token.uploadId !== undefined) json += `,"u":${quote(token.uploadId)}`
-  json += `,"s":${token.size ?? -1},"t":${quote(token.contentType)},"i":${token.identityId === null ? 'null' : quote(token.identityId)},"n":${quote(token.tag)},"e":${token.expiresAt}`
+  let json = `{"k":${jsonString(token.key)}`
+  if (token.uploadId !== undefined) json += `,"u":${jsonString(token.uploadId)}`
+  json += `,"s":${token.size ?? -1},"t":${jsonString(token.contentType)},"i":${token.identityId === null ? 'null' : jsonString(token.identityId)},"n":${jsonString(token.tag)},"e":${token.expiresAt}`
   if (token.partSize !== undefined) json += `,"p":${token.partSize}`
-  if (token.checksum !== undefined) json += `,"c":${quote(token.checksum)}`
-  json += `,"m":${quote(token.scope)},"b":${quote(token.bucket)}`
-  if (token.mount !== undefined) json += `,"mt":${quote(token.mount)}`
+  if (token.checksum !== undefined) json += `,"c":${jsonString(token.checksum)}`
+  json += `,"m":${jsonString(token.scope)},"b":${jsonString(token.bucket)}`
+  if (token.mount !== undefined) json += `,"mt":${jsonString(token.mount)}`
   json += `,"x":${token.maxFileSize},"o":${token.overwrite},"ex":${token.expiresIn}`
   if (token.settings !== undefined) json += `,"os":${JSON.stringify(token.settings)}`
   return `${json}}`

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createFetchHandler } from '../../src/adapters/fetch'
 import { describeBrowser, launchBrowser } from '../helpers/browser'
 import { RGW_ENDPOINT, RGW_REGION, type TestBucket, createTestBucket, describeRgw, rgwClientConfig } from '../helpers/rgw'
+import { freePort } from '../setup/rgw'
 
 /**
  * The fetch adapter in a Next.js 16 App Router app: `examples/next` is built with `next build`
@@ -88,14 +88,6 @@ function stop(child: Child | undefined): Promise<unknown> {
     // already gone
   }
   return Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 5000))])
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** The env a child gets: this process's, without NODE_ENV=test (vitest's) and without any of `unset`. */

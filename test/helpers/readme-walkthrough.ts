@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, sep } from 'node:path'
 import { transform } from 'esbuild'
 import type { Browser } from 'playwright-core'
 import { repoRoot } from '../types/_fixture'
 import { RGW_ENDPOINT, RGW_REGION, rgwClientConfig } from './rgw'
+import { freePort } from '../setup/rgw'
 
 /**
  * The README followed literally (issue 11): its code blocks, found by the section they stand in,
@@ -296,14 +296,6 @@ export async function nextBuild(app: string, env: NodeJS.ProcessEnv, timeout: nu
   clearTimeout(timer)
   if (code !== 0) throw new Error(`next build ${timedOut ? `ran past ${timeout / 1000} s` : `failed (exit ${code})`}:\n${build.output()}`)
   return build.output()
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** `next start` on a free loopback port, once `/` answers; rejects with its output when it exits or stalls past `timeout` ms. */

@@ -5,6 +5,7 @@ import { presignMiddleware } from '../../src/adapters/express'
 import { createPresigner } from '../../src/index'
 import { createTestBucket, describeRgw, putRaw, rgwClientConfig, type TestBucket } from '../helpers/rgw'
 import { listen } from '../helpers/targets'
+import { callApp } from '../helpers/app-call'
 
 /**
  * Issue 13 (SPEC §3 `routes`, rules per request, §4.1 `/delete`, §5.9): named upload kinds in one
@@ -25,21 +26,14 @@ function userOf(request: Request): User | false {
   return id ? { id, tenant, plan: plan === 'pro' ? 'pro' : 'free' } : false
 }
 
+/** One call as `user`, its status and body: the shared test-app call (test/helpers/app-call.ts). */
 async function call(url: string, user: string | undefined, body?: unknown, method?: string) {
-  const res = await fetch(url, {
-    method: method ?? (body === undefined ? 'GET' : 'POST'),
-    headers: { ...(user ? { 'x-user': user } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    redirect: 'manual',
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  const { status, body: answer } = await callApp(url, {
+    ...(user ? { user } : {}),
+    ...(body === undefined ? {} : { body }),
+    ...(method ? { method } : {}),
   })
-  const text = await res.text()
-  let json: any
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = text
-  }
-  return { status: res.status, body: json }
+  return { status, body: answer }
 }
 
 const bytes = (n: number) => new Uint8Array(n).fill(97)

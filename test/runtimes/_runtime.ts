@@ -1,10 +1,10 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { accessSync, constants, existsSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestBucket, describeRgw, putRaw, rgwClientConfig, s3ErrorCode, type TestBucket } from '../helpers/rgw'
 import { silentS3 } from './_silent-s3'
+import { freePort } from '../setup/rgw'
 
 /**
  * The runtime suites: the fetch example of examples/runtimes/ served by Bun, Deno or workerd in a
@@ -53,15 +53,6 @@ export function describeRuntime(name: string, variable: string, fn: (binary: str
     console.warn(`[runtimes] ${name} SKIPPED: ${found.missing}. With CI set this is a failure.`)
     describe.skip(name, () => fn(''))
   }
-}
-
-/** A port nothing listens on right now (the child binds it; runtimes that print their port could take 0, workerd cannot). */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 /** What a child gets besides its own variables: no AWS_* of the test's shell, no update checks, no colours. */
@@ -292,6 +283,14 @@ export function runtimeSuite(
       servers.push(server)
       return server
     }
+    /** Runs `check` on a started app; a failure carries what the runtime printed. */
+    const showingOutput = async (app: RunningServer, check: () => Promise<unknown>) => {
+      try {
+        await check()
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\n--- ${name} printed:\n${app.output()}`, { cause: error })
+      }
+    }
 
     beforeAll(async () => {
       launch = await prepare(binary)
@@ -306,11 +305,7 @@ export function runtimeSuite(
       'serves create -> PUT -> complete -> download on RGW, and RGW refuses a PUT longer than signed',
       async () => {
         const app = await start(appEnv(bucket!.bucket))
-        try {
-          await singleUploadRoundTrip(app.url)
-        } catch (error) {
-          throw new Error(`${(error as Error).message}\n--- ${name} printed:\n${app.output()}`, { cause: error })
-        }
+        await showingOutput(app, () => singleUploadRoundTrip(app.url))
       },
       TEST_MS,
     )
@@ -319,11 +314,7 @@ export function runtimeSuite(
       'serves a multipart upload (two parts, 5 MiB threshold) on RGW',
       async () => {
         const app = await start(appEnv(bucket!.bucket, { MULTIPART_THRESHOLD: String(5 * 1024 * 1024) }))
-        try {
-          await multipartRoundTrip(app.url)
-        } catch (error) {
-          throw new Error(`${(error as Error).message}\n--- ${name} printed:\n${app.output()}`, { cause: error })
-        }
+        await showingOutput(app, () => multipartRoundTrip(app.url))
       },
       TEST_MS,
     )

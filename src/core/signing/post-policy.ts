@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { jsonString } from '../json'
 import { FILENAME_VARIABLE } from '../keys'
+import { amzDate, secondCache } from './dates'
 import { type PostToSign, postFields } from './operations'
 import { type Credentials, type SigningKeys, createSigningKeys } from './sigv4-query'
 
@@ -31,52 +32,12 @@ export interface SignedPost {
   fields: Record<string, string>
 }
 
-/** `2026-11-28T12:00:00Z`: ISO 8601 without milliseconds (cut, not rounded), as the SDK writes dates. */
-function iso8601(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
-}
-
-/**
- * A date as the SDK writes it, remembered for its second: most policies of a busy second share
- * their signing date and their expiry (formatting costs as much as the HMAC).
- */
-function secondCache(format: (iso: string) => string = (iso) => iso) {
-  let second = Number.NaN
-  let text = ''
-  return (time: number): string => {
-    // Date keeps whole milliseconds, truncated toward zero: the same second as the text.
-    const s = Math.floor(Math.trunc(time) / 1000)
-    if (s !== second) {
-      text = format(iso8601(new Date(time)))
-      second = s
-    }
-    return text
-  }
-}
-
-/** A field name as JSON, remembered: a policy's names are few and repeat (`x-amz-meta-…`, `Content-Type`). */
-function quotedNames() {
-  const quoted = new Map<string, string>()
-  return (name: string): string => {
-    let json = quoted.get(name)
-    if (json === undefined) {
-      json = JSON.stringify(name)
-      if (quoted.size >= 256) quoted.clear()
-      quoted.set(name, json)
-    }
-    return json
-  }
-}
-
 /**
  * Returns `signPost(input, expiresIn, date, target, credentials)`. Give it the `SigningKeys` the
  * signer's query signer uses, so both derive each day's key once.
  */
 export function createPostSigner(signingKey: SigningKeys = createSigningKeys()) {
-  // `20261128T120000Z`, the SigV4 date of the form.
-  const signingDate = secondCache((iso) => iso.replace(/[-:]/g, ''))
   const expiryDate = secondCache()
-  const quote = quotedNames()
   // The X-Amz-Credential of the last access key and scope: most policies share it.
   let lastAccessKey = ''
   let lastDay = ''
@@ -91,7 +52,7 @@ export function createPostSigner(signingKey: SigningKeys = createSigningKeys()) 
     credentials: Credentials,
   ): SignedPost {
     const now = date === undefined ? Date.now() : date.getTime()
-    const datetime = signingDate(now)
+    const datetime = amzDate(now)
     const day = datetime.slice(0, 8)
     if (credentials.accessKeyId !== lastAccessKey || day !== lastDay || target.region !== lastRegion) {
       lastAccessKey = credentials.accessKeyId
@@ -113,7 +74,7 @@ export function createPostSigner(signingKey: SigningKeys = createSigningKeys()) 
     // The document as JSON.stringify would write `{ expiration, conditions }`, written directly
     // (no array of one-key objects to build): the length range, each field, then the key.
     let document = `{"expiration":"${expiryDate(now + expiresIn * 1000)}","conditions":[["content-length-range",0,${input.maxSize}]`
-    for (const name in fields) document += `,{${quote(name)}:${jsonString(fields[name]!)}}`
+    for (const name in fields) document += `,{${jsonString(name)}:${jsonString(fields[name]!)}}`
     // S3 replaces `${filename}` in the key with the uploaded file's name: the SDK then pins only
     // the part before it. Kept for identity with the oracle; keys.ts decides which keys exist.
     const variable = input.key.endsWith(FILENAME_VARIABLE) ? input.key.length - FILENAME_VARIABLE.length : -1

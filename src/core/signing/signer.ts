@@ -103,16 +103,13 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     const credentials: Credentials & { expiration?: Date } = await client.config.credentials()
     if (!resolved) await resolveEndpoint()
     known = credentials
-    const now = Date.now()
-    knownUntil = Math.min(
-      now + ASK_AGAIN_MS,
-      credentials.expiration ? credentials.expiration.getTime() - REFRESH_MARGIN_MS : now + ASK_AGAIN_MS,
-    )
+    const soon = Date.now() + ASK_AGAIN_MS
+    knownUntil = credentials.expiration ? Math.min(soon, credentials.expiration.getTime() - REFRESH_MARGIN_MS) : soon
   }
 
-  /** Runs `then` on the endpoint and credentials: at once when known, else after asking the SDK. */
-  function withContext<T>(then: (where: Resolved, credentials: Credentials) => T): MaybePromise<T> {
-    return ready() ? then(resolved!, known!) : ask().then(() => then(resolved!, known!))
+  /** `sign()` at once when the endpoint and credentials are known, else after asking the SDK. */
+  function whenReady<T>(sign: () => T): MaybePromise<T> {
+    return ready() ? sign() : ask().then(sign)
   }
 
   /** One operation as the query signer takes it, the key's path already encoded. */
@@ -131,51 +128,38 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     }
   }
 
-  function signNow(op: Operation, expiresIn: number, date: Date | undefined): Signed {
-    const where = resolved!
-    const url = presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, date), known!)
-    return { url, headers: op.headers }
+  function signNow(op: Operation, expiresIn: number, date: Date | undefined, path = resolved!.prefix + encodeKey(op.key)): Signed {
+    return { url: presign(requestOf(resolved!, path, op, expiresIn, date), known!), headers: op.headers }
   }
 
-  function postNow(input: PostToSign, expiresIn: number, signingDate: Date | undefined) {
-    // As createPresignedPost: the clock corrected by the skew the SDK has seen (none: now).
-    const offset = client.config.systemClockOffset
-    const date = signingDate ?? (offset ? new Date(Date.now() + offset) : undefined)
-    return signPost(input, expiresIn, date, resolved!.post, known!)
-  }
-
-  function sign(op: Operation, expiresIn: number, date?: Date): MaybePromise<Signed> {
-    return ready() ? signNow(op, expiresIn, date) : ask().then(() => signNow(op, expiresIn, date))
-  }
+  const sign = (op: Operation, expiresIn: number, date?: Date) => whenReady(() => signNow(op, expiresIn, date))
 
   return {
     postObject(input, expiresIn, signingDate) {
-      return ready() ? postNow(input, expiresIn, signingDate) : ask().then(() => postNow(input, expiresIn, signingDate))
+      return whenReady(() => {
+        // As createPresignedPost: the clock corrected by the skew the SDK has seen (none: now).
+        const offset = client.config.systemClockOffset
+        const date = signingDate ?? (offset ? new Date(Date.now() + offset) : undefined)
+        return signPost(input, expiresIn, date, resolved!.post, known!)
+      })
     },
     putObject: (input, expiresIn, signingDate) => sign(putObject(input), expiresIn, signingDate),
     uploadPart: (input, expiresIn, signingDate) => sign(uploadPart(input), expiresIn, signingDate),
 
     uploadParts(inputs, expiresIn, signingDate) {
-      return withContext((where, credentials) => {
+      return whenReady(() => {
         const date = signingDate ?? new Date()
         // The parts of a batch share their key: encode it once.
-        const path = inputs.length > 0 ? where.prefix + encodeKey(inputs[0]!.key) : ''
+        const path = inputs.length > 0 ? resolved!.prefix + encodeKey(inputs[0]!.key) : ''
         return inputs.map((input) => {
           const op = uploadPart(input)
-          const url = presign(
-            requestOf(where, op.key === inputs[0]!.key ? path : where.prefix + encodeKey(op.key), op, expiresIn, date),
-            credentials,
-          )
-          return { url, headers: op.headers }
+          return op.key === inputs[0]!.key ? signNow(op, expiresIn, date, path) : signNow(op, expiresIn, date)
         })
       })
     },
 
     getObject(input, expiresIn, signingDate) {
-      const op = getObject(input)
-      return withContext((where, credentials) =>
-        presign(requestOf(where, where.prefix + encodeKey(op.key), op, expiresIn, signingDate), credentials),
-      )
+      return whenReady(() => signNow(getObject(input), expiresIn, signingDate).url)
     },
 
     async objectUrl(key) {

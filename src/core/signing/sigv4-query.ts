@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto'
 import { sha256Hex } from '../sha256'
+import { amzDate } from './dates'
 
 /**
  * The hot path: SigV4 query signing (presigned URLs) for S3 without the SDK's middleware stack.
@@ -64,22 +65,6 @@ function canonicalValue(value: string): string {
         .replace(/[ \t]+/g, ' ')
         .replace(/^ | $/g, '')
     : value
-}
-
-let lastSecond = Number.NaN
-let lastAmzDate = ''
-
-/** `20261128T120000Z` of a time in milliseconds; most URLs of a busy second share it. */
-function amzDate(time: number): string {
-  const second = Math.floor(time / 1000)
-  if (second !== lastSecond) {
-    lastSecond = second
-    lastAmzDate = new Date(time)
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d{3}/, '')
-  }
-  return lastAmzDate
 }
 
 const MAX_CACHED_KEYS = 16
