@@ -188,6 +188,38 @@ describe('the fast signer against getSignedUrl', () => {
     )
   })
 
+  it("signs a batch of one upload's parts byte-identically (built once around the part number and length)", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        endpoint,
+        region,
+        credentials,
+        key,
+        date,
+        fc.stringMatching(/^[A-Za-z0-9._~+/=-]{1,80}$/),
+        fc.uniqueArray(fc.integer({ min: 1, max: 10_000 }), { minLength: 1, maxLength: 12 }),
+        fc.constantFrom('none', 'all', 'mixed'),
+        fc.option(fc.integer({ min: 0, max: 11 }), { nil: undefined }),
+        checksum,
+        async (e, r, c, k, d, uploadId, numbers, sizes, withChecksum, sum) => {
+          const { fast, sdk } = signers(e, r, c)
+          // Lengths on every part, on none, or on some (then each part is signed on its own), and
+          // maybe a checksum on one of them (the same).
+          const parts = numbers.map((partNumber, i) => ({
+            key: k,
+            uploadId,
+            partNumber,
+            ...(sizes === 'all' || (sizes === 'mixed' && i % 2 === 0) ? { size: partNumber * 7919 } : {}),
+            ...(sum && withChecksum === i ? { checksum: sum } : {}),
+          }))
+          const oracle = await Promise.all(parts.map((p) => sdk.uploadPart(p, 900, d)))
+          expect(await fast.uploadParts(parts, 900, d)).toEqual(oracle)
+        },
+      ),
+      { numRuns: Math.ceil(RUNS / 2) },
+    )
+  })
+
   it('signs GET URLs byte-identically, with and without a forced Content-Disposition', async () => {
     const disposition = fc.option(
       fc.constantFrom('attachment', 'inline', "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.html", 'attachment; filename="a b.svg"'),
@@ -257,6 +289,42 @@ describe('the query signer', () => {
       )
     },
   )
+
+  it('signs requests that differ in one query value and their length as it signs each alone (each)', () => {
+    const presign = createQuerySigner()
+    fc.assert(
+      fc.property(
+        // A parameter sorted before the X-Amz ones, between them and the signature, or after them.
+        fc.constantFrom('A-first', 'X-Amz-Aa', 'partNumber', 'zz'),
+        fc.array(fc.string({ unit: 'grapheme', maxLength: 6 }), { minLength: 1, maxLength: 6 }),
+        fc.option(fc.array(fc.nat(), { minLength: 6, maxLength: 6 }), { nil: undefined }),
+        credentials,
+        date,
+        fc.constantFrom({}, { 'x-amz-meta-a': ' b  c ' }),
+        (name, values, lengths, c, d, headers) => {
+          const request = (i: number) => ({
+            method: 'PUT',
+            protocol: 'https:',
+            host: 'b.s3.eu-west-1.amazonaws.com',
+            path: '/a%20b/k',
+            query: { uploadId: 'u+1', [name]: values[i]!, 'x-id': 'UploadPart' },
+            headers,
+            length: lengths?.[i],
+            region: 'eu-west-1',
+            expiresIn: 900,
+            date: d,
+          })
+          const one = values.map((_, i) => presign(request(i), c))
+          expect(presign.each(request(0), c, name, values, lengths?.slice(0, values.length))).toEqual(one)
+        },
+      ),
+      { numRuns: RUNS },
+    )
+    const plain = { method: 'GET', protocol: 'https:', host: 'h', path: '/k', query: {}, headers: {}, region: 'us-east-1', expiresIn: 60 }
+    const c = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' }
+    expect(() => presign.each(plain, c, 'partNumber', ['1'])).toThrow(/no query parameter partNumber/)
+    expect(() => presign.each({ ...plain, query: { partNumber: '1' } }, c, 'partNumber', ['1'], [5])).toThrow(/no signed length/)
+  })
 
   it("reproduces AWS's documented presigned GET example", () => {
     // docs.aws.amazon.com, "Authenticating Requests: Using Query Parameters (AWS Signature Version 4)"

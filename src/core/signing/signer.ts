@@ -132,6 +132,19 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     return { url: presign(requestOf(resolved!, path, op, expiresIn, date), known!), headers: op.headers }
   }
 
+  /**
+   * Whether a batch is parts of one upload without checksums, each with a length or none with one:
+   * what `presign.each` signs (it varies only `partNumber` and the signed length).
+   */
+  function isOneUpload(inputs: PartToSign[]): boolean {
+    const { key, uploadId, size } = inputs[0]!
+    for (const input of inputs) {
+      if (input.key !== key || input.uploadId !== uploadId || input.checksum || (input.size === undefined) !== (size === undefined))
+        return false
+    }
+    return true
+  }
+
   const sign = (op: Operation, expiresIn: number, date?: Date) => whenReady(() => signNow(op, expiresIn, date))
 
   return {
@@ -149,12 +162,19 @@ export function createSigner(bucket: string, client: S3Client): Signer {
     uploadParts(inputs, expiresIn, signingDate) {
       return whenReady(() => {
         const date = signingDate ?? new Date()
+        if (inputs.length === 0) return []
+        const first = inputs[0]!
         // The parts of a batch share their key: encode it once.
-        const path = inputs.length > 0 ? resolved!.prefix + encodeKey(inputs[0]!.key) : ''
-        return inputs.map((input) => {
-          const op = uploadPart(input)
-          return op.key === inputs[0]!.key ? signNow(op, expiresIn, date, path) : signNow(op, expiresIn, date)
-        })
+        const path = resolved!.prefix + encodeKey(first.key)
+        if (!isOneUpload(inputs)) {
+          return inputs.map((input) => signNow(uploadPart(input), expiresIn, date, input.key === first.key ? path : undefined))
+        }
+        // One upload's parts, none with a checksum: they differ only in their number and length.
+        const op = uploadPart(first)
+        const request = requestOf(resolved!, path, op, expiresIn, date)
+        const numbers = inputs.map((input) => String(input.partNumber))
+        const lengths = first.size === undefined ? undefined : inputs.map((input) => input.size!)
+        return presign.each(request, known!, 'partNumber', numbers, lengths).map((url) => ({ url, headers: op.headers }))
       })
     },
 
