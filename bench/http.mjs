@@ -50,7 +50,7 @@ function load(port, scenario, seconds) {
   })
 }
 
-export async function benchHttp({ rounds = 3, seconds = 4, contenders = CONTENDERS } = {}) {
+export async function benchHttp({ rounds = 5, seconds = 3, contenders = CONTENDERS } = {}) {
   const servers = {}
   for (const kind of contenders) {
     try {
@@ -59,10 +59,17 @@ export async function benchHttp({ rounds = 3, seconds = 4, contenders = CONTENDE
       console.warn(`[bench] ${kind} skipped: ${error.message}`)
     }
   }
+  // Scenario by scenario, the servers serving it in turn, the order reversed every other round: the
+  // contenders a target compares (ours-express and bare-express, ...) run back to back, and neither
+  // always runs first, so a slow stretch of the machine falls on both alike.
+  const scenarios = [...new Set(Object.values(servers).flatMap((server) => Object.keys(server.scenarios)))]
   const samples = {}
   for (let r = 0; r < rounds; r++) {
-    for (const [kind, server] of Object.entries(servers)) {
-      for (const [scenario, spec] of Object.entries(server.scenarios)) {
+    for (const scenario of scenarios) {
+      const serving = Object.entries(servers).filter(([, server]) => server.scenarios[scenario])
+      if (r % 2 === 1) serving.reverse()
+      for (const [kind, server] of serving) {
+        const spec = server.scenarios[scenario]
         if (r === 0) await load(server.port, spec, 1) // warm-up
         const result = await load(server.port, spec, seconds)
         const s = (samples[`${scenario} ${kind}`] ??= { scenario, kind, rps: [], p50: [], p99: [], errors: 0 })

@@ -44,7 +44,7 @@ if (want('parts')) {
 }
 if (want('http')) {
   console.log('\n## HTTP: req/s and latency (ms), 50 connections, autocannon in another process')
-  results.http = await benchHttp({ rounds: quick ? 1 : 3, seconds: quick ? 2 : 4 })
+  results.http = await benchHttp({ rounds: quick ? 1 : 5, seconds: quick ? 2 : 3 })
   console.table(
     results.http.map((r) => ({
       scenario: r.scenario,

@@ -30,15 +30,20 @@ const CREATE = {
 const FLOOR_PART = { method: 'GET', path: '/uploads/s3/multipart/abc/7?key=big.bin' }
 
 /**
- * The floor's work, shared by the bare contenders: a random key, the query signer alone (bundled
- * from source: it is internal), the JSON answer. No validation, no token, no authorization.
+ * The floor's work, shared by the bare contenders: on POST /create, what a `create` cannot do
+ * without (_create-floor.mjs: one random id, one AES-256-GCM tag, one token HMAC) and one URL
+ * signed by the query signer alone (bundled from source: it is internal) with the headers ours
+ * signs, answered as JSON with the token and headers; on part signing, one part URL. No
+ * validation, no key rules, no authorization: the same work as ours, none of its checks.
  */
 async function floorWork() {
   const { loadQuerySigner } = await import('../_query-signer.mjs')
+  const { createFloor } = await import('../_create-floor.mjs')
   const { createQuerySigner, encodeKey } = await loadQuerySigner()
   const presign = createQuerySigner()
+  const [, sealTag, tokenMac] = Object.values(createFloor().steps)
   const host = new URL(fake.endpoint).host
-  const sign = (key, query, headers) =>
+  const sign = (key, query, headers, length) =>
     presign(
       {
         method: 'PUT',
@@ -47,6 +52,7 @@ async function floorWork() {
         path: `/${bucket}/${encodeKey(key)}`,
         query: { ...query, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
         headers,
+        length,
         region: 'us-east-1',
         expiresIn: 600,
         date: new Date(),
@@ -56,11 +62,13 @@ async function floorWork() {
   return {
     create({ filename, contentType, size }) {
       const key = `${randomUUID()}/${filename}`
-      return {
-        key,
-        url: sign(key, { 'x-id': 'PutObject' }, { 'content-type': contentType, 'content-length': String(size) }),
-        headers: { 'content-type': contentType },
+      const headers = {
+        'content-type': contentType,
+        'if-none-match': '*',
+        'x-amz-meta-presign-filename': encodeURIComponent(filename),
+        'x-amz-meta-presign-nonce': sealTag(),
       }
+      return { key, url: sign(key, { 'x-id': 'PutObject' }, headers, size), headers, token: tokenMac() }
     },
     part(url) {
       return {
@@ -164,7 +172,7 @@ const kinds = {
     const port = await listen(app)
     return { port, create: CREATE, part: { method: 'GET', path: '/uploads/s3/multipart/abc/7?key=big.bin' } }
   },
-  // The floor: bare node:http, JSON.parse, the query signer alone, JSON.stringify.
+  // The floor: bare node:http, JSON.parse, the floor's work (floorWork), JSON.stringify.
   async 'floor-node-http'() {
     const work = await floorWork()
     const port = await listen((req, res) => {

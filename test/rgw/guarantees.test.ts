@@ -268,6 +268,40 @@ describeRgw('SPEC §5 against Ceph RGW', () => {
       expect((await read(created.key)).equals(body)).toBe(true)
     })
 
+    it("signs each part of a batch for its own number and length: another part's body or number is refused (RGW: 403)", async () => {
+      const body = bytes(11 * MiB + 123, 9)
+      const created = (
+        await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: body.length })
+      ).body
+      const { parts } = (await as('alice').post('/sign-parts', { token: created.token, partNumbers: [3, 1, 2] })).body
+      const url = (n: number) => parts.find((p: { partNumber: number }) => p.partNumber === n).url as string
+      const slice = (n: number) => body.subarray((n - 1) * 5 * MiB, n * 5 * MiB)
+      // Part 3's URL with part 1's body, part 1's with part 3's: each length is signed apart.
+      for (const [n, other] of [
+        [3, 1],
+        [1, 3],
+      ] as const) {
+        const res = await putRaw(url(n), { body: slice(other) })
+        expect(res.status).toBe(403)
+        expect(s3ErrorCode(res.text)).toBe('SignatureDoesNotMatch')
+      }
+      // Part 2's URL turned into part 1's (same length): the number is signed too.
+      const renumbered = url(2).replace(/([?&]partNumber=)2(&|$)/, '$11$2')
+      expect(renumbered).not.toBe(url(2))
+      const res = await putRaw(renumbered, { body: slice(2) })
+      expect(res.status).toBe(403)
+      expect(s3ErrorCode(res.text)).toBe('SignatureDoesNotMatch')
+      // Each URL with its own body: the upload completes and reads back equal.
+      const etags = []
+      for (const n of [1, 2, 3]) {
+        const put = await putRaw(url(n), { body: slice(n) })
+        expect(put.status).toBe(200)
+        etags.push({ partNumber: n, etag: put.headers.get('etag') })
+      }
+      expect((await as('alice').post('/complete', { token: created.token, parts: etags })).status).toBe(200)
+      expect((await read(created.key)).equals(body)).toBe(true)
+    })
+
     it('refuses a part body longer than signed (RGW: 403 SignatureDoesNotMatch)', async () => {
       const created = (await as('alice').post('/create', { filename: 'big.bin', contentType: 'application/octet-stream', size: 6 * MiB }))
         .body
