@@ -24,13 +24,13 @@ export function partLimit(upload: UploadToken): number {
 }
 
 /** Part `partNumber` to sign, after checking it is one this upload may have. */
-function partToSign(upload: UploadToken, limit: number, partNumber: unknown, checksum?: string): PartToSign {
+function partToSign(upload: UploadToken, limit: number, partNumber: unknown): PartToSign {
   const uploadId = uploadIdOf(upload)
   if (typeof partNumber !== 'number' || !Number.isInteger(partNumber) || partNumber < 1 || partNumber > limit) {
     throw badRequest(`Part numbers run from 1 to ${limit} for this upload.`)
   }
   const size = upload.size !== undefined && upload.partSize ? partLength(partNumber, upload.size, upload.partSize) : undefined
-  return { key: upload.key, uploadId, partNumber, size, checksum }
+  return { key: upload.key, uploadId, partNumber, size }
 }
 
 /** One part URL; with a declared size its exact length is signed, so S3 refuses more. */
@@ -52,9 +52,19 @@ export async function signParts<Req>(core: Core<Req>, body: unknown, request: Re
   if (numbers.length > MAX_SIGN_BATCH) {
     throw badRequest(`Sign at most ${MAX_SIGN_BATCH} parts per request; ask again for the rest.`)
   }
-  const checksums = input.checksums === undefined ? {} : asObject(input.checksums)
+  const checksums = input.checksums === undefined ? undefined : asObject(input.checksums)
   const limit = partLimit(upload)
-  const inputs = numbers.map((n) => partToSign(upload, limit, n, asChecksum(checksums[String(n)], `checksums.${String(n)}`)))
+  // Each entry is checked to be a part number before it names a checksum: `String()` of an
+  // object from the JSON (`{"toString": 1}`, arrays nested deep) would throw a TypeError or a
+  // RangeError, a 500 instead of this 400.
+  const inputs = numbers.map((n) => {
+    const part = partToSign(upload, limit, n)
+    if (checksums) {
+      const checksum = asChecksum(checksums[String(part.partNumber)], `checksums.${part.partNumber}`)
+      if (checksum !== undefined) part.checksum = checksum
+    }
+    return part
+  })
   const signing = core.at(upload.bucket).uploadSigner.uploadParts(inputs, upload.expiresIn)
   const signed = isPromiseLike(signing) ? await signing : signing
   return { parts: signed.map(({ url, headers }, i) => ({ partNumber: inputs[i]!.partNumber, url, headers })) }

@@ -512,6 +512,28 @@ describeRgw('issue 9 hardening, through every adapter, against Ceph RGW', () => 
         for (const part of res.body.parts) expect(new URL(part.url).searchParams.get('partNumber')).toBe(String(part.partNumber))
       })
 
+      it('answers 400 invalid_request, never 500, to entries that are not part numbers (objects with their own toString, deep arrays)', async () => {
+        const token = await multipart(3)
+        const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`
+        for (const partNumbers of [
+          '[{"toString":1}]',
+          '[1,{"toString":null}]',
+          '[{"toString":{}}]',
+          '[{"valueOf":1,"toString":1}]',
+          `[${deep}]`,
+          '["1"]',
+          '[1.5]',
+        ]) {
+          for (const checksums of ['', ',"checksums":{"1":"x"}']) {
+            const res = await request(listener)
+              .post('/uploads/sign-parts')
+              .set('content-type', 'application/json')
+              .send(`{"token":${JSON.stringify(token)},"partNumbers":${partNumbers}${checksums}}`)
+            expect(`${res.status} ${res.body?.code}`, `${partNumbers.slice(0, 40)} ${checksums}`).toBe('400 invalid_request')
+          }
+        }
+      })
+
       it(`signs a batch of ${MAX_SIGN_BATCH} distinct part numbers`, async () => {
         const token = await multipart(MAX_SIGN_BATCH + 1)
         const res = await request(listener)

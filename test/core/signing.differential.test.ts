@@ -300,7 +300,7 @@ describe('the query signer', () => {
         fc.option(fc.array(fc.nat(), { minLength: 6, maxLength: 6 }), { nil: undefined }),
         credentials,
         date,
-        fc.constantFrom({}, { 'x-amz-meta-a': ' b  c ' }),
+        fc.constantFrom<Record<string, string>>({}, { 'x-amz-meta-a': ' b  c ' }),
         (name, values, lengths, c, d, headers) => {
           const request = (i: number) => ({
             method: 'PUT',
