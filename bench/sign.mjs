@@ -144,6 +144,8 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
   }
 
   const samples = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]))
+  // µs per call in each slice, in order: a target pairs two contenders slice by slice (targets.mjs).
+  const perSlice = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]))
   for (const run of Object.values(contenders)) await run(200) // warm-up
   // Each round is cut into slices in which every contender runs in turn: a burst of other work on
   // the machine then falls on all of them alike, not on one contender's whole round.
@@ -154,7 +156,9 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
       for (const [name, run] of Object.entries(contenders)) {
         const start = cpuMicros()
         const scale = (await run(slice)) ?? 1
-        us[name] += (cpuMicros() - start) * scale
+        const spent = (cpuMicros() - start) * scale
+        us[name] += spent
+        perSlice[name].push(round(spent / slice, 3))
       }
     }
     for (const [name, total] of Object.entries(us)) samples[name].push(total / perRound)
@@ -162,7 +166,7 @@ export async function benchSign({ rounds = 7, perRound = 2000 } = {}) {
   client.destroy()
   postPolicy.close()
   await fake.close()
-  return Object.fromEntries(Object.entries(samples).map(([name, us]) => [name, mapRound(summarize(us))]))
+  return Object.fromEntries(Object.entries(samples).map(([name, us]) => [name, { ...mapRound(summarize(us)), perSlice: perSlice[name] }]))
 }
 
 function mapRound(s) {

@@ -19,17 +19,19 @@ export function targets(r) {
   const med = (group, name) => group?.[name]
   const http = (scenario, kind) => r.http?.find((x) => x.scenario === scenario && x.kind === kind)?.rps
   /**
-   * `a / b`, paired round by round when both figures have each round's value (the contenders of a
-   * round ran in alternating slices, so a slow stretch of the machine falls on both): the median of
-   * the rounds' ratios. Otherwise the ratio of the medians.
+   * `a / b`, paired: the median of the ratios of figures measured side by side, slice by slice
+   * when both contenders keep each slice's figure (in process: 70 slices, each contender in turn
+   * within milliseconds), else round by round (HTTP), so a slow stretch of the machine falls on
+   * both. Otherwise the ratio of the medians.
    */
   const q = (a, b) => {
     if (!a || !b) return Number.NaN
-    const pa = a.perRound
-    const pb = b.perRound
-    if (!pa || !pb || pa.length !== pb.length) return a.median / b.median
-    const ratios = pa.map((v, i) => v / pb[i]).sort((x, y) => x - y)
-    return ratios[Math.floor(ratios.length / 2)]
+    const paired = (pa, pb) => {
+      if (!pa || !pb || pa.length !== pb.length || pa.length === 0) return undefined
+      const ratios = pa.map((v, i) => v / pb[i]).sort((x, y) => x - y)
+      return ratios[Math.floor(ratios.length / 2)]
+    }
+    return paired(a.perSlice, b.perSlice) ?? paired(a.perRound, b.perRound) ?? a.median / b.median
   }
   const check = (target, value, ok) =>
     rows.push({ target, measured: value ?? 'not measured', met: value === undefined ? '–' : ok ? 'yes' : 'NO' })
