@@ -41,7 +41,7 @@ async function floorWork() {
   const { createFloor } = await import('../_create-floor.mjs')
   const { createQuerySigner, encodeKey } = await loadQuerySigner()
   const presign = createQuerySigner()
-  const [, sealTag, tokenMac] = Object.values(createFloor().steps)
+  const { tag: sealTag, token: tokenMac } = createFloor()
   const host = new URL(fake.endpoint).host
   const sign = (key, query, headers, length) =>
     presign(

@@ -324,6 +324,9 @@ describe('the query signer', () => {
     const c = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' }
     expect(() => presign.each(plain, c, 'partNumber', ['1'])).toThrow(/no query parameter partNumber/)
     expect(() => presign.each({ ...plain, query: { partNumber: '1' } }, c, 'partNumber', ['1'], [5])).toThrow(/no signed length/)
+    expect(() => presign.each({ ...plain, query: { partNumber: '1' }, length: 5 }, c, 'partNumber', ['1', '2'], [5])).toThrow(
+      /2 values but 1 lengths/,
+    )
   })
 
   it("reproduces AWS's documented presigned GET example", () => {

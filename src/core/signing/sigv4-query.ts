@@ -309,6 +309,9 @@ export function createQuerySigner(signingKey: SigningKeys = createSigningKeys())
     values: readonly string[],
     lengths?: readonly number[],
   ): string[] {
+    if (lengths !== undefined && lengths.length !== values.length) {
+      throw new TypeError(`presignEach: ${values.length} values but ${lengths.length} lengths`)
+    }
     const service = req.service ?? 's3'
     canonicalize(req, credentials, service, name)
     if (valueStart < 0 || (lengths !== undefined && lengthStart < 0)) {
